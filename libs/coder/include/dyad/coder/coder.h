@@ -1,0 +1,61 @@
+// The event coder: article text → CAMEO-coded dyad.v1.Event records.
+//
+// Thread-safety: a loaded Coder is immutable; Code* may be called from many threads at once.
+// Errors: Load returns INVALID_ARGUMENT / NOT_FOUND naming the file and line at fault. Code* never
+// throws; any input (empty, huge, binary) yields a (possibly empty) list in bounded time.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dyad/core/dates.h"
+#include "dyad/v1/article.pb.h"
+#include "dyad/v1/event.pb.h"
+
+namespace dyad::coder {
+
+struct CoderOptions {
+  // Directory of dictionaries (dyad's own format, or PETRARCH2's: detected from the files).
+  std::string dictionaries_dir;
+  // The pinned CAMEO event table (code, name, goldstein, quad_class, ...), TSV.
+  std::string cameo_table_path;
+  // The tone lexicon (VADER format); empty = no tone.
+  std::string tone_lexicon_path;
+};
+
+// Where the data shipped with dyad lives: $DYAD_DATA_DIR, else the installed/source data/ dir.
+std::string DefaultDataDir();
+// Options pointing at DefaultDataDir()'s dictionaries, CAMEO table and tone lexicon.
+CoderOptions DefaultCoderOptions();
+
+class Coder {
+ public:
+  static absl::StatusOr<std::unique_ptr<Coder>> Load(const CoderOptions& options);
+  ~Coder();
+  Coder(const Coder&) = delete;
+  Coder& operator=(const Coder&) = delete;
+
+  // Codes every sentence of `article` (body; the dateline and publication date are used to
+  // resolve places and dates). Each Event has every field the text supports, a deterministic id,
+  // and offsets into article.body.
+  std::vector<dyad::v1::Event> CodeArticle(const dyad::v1::Article& article) const;
+
+  // Codes `text` (one sentence, or many when `split_sentences`) published on `date`.
+  std::vector<dyad::v1::Event> CodeText(std::string_view id, std::string_view text,
+                                        const core::CivilDate& date,
+                                        bool split_sentences) const;
+
+  // "dyad-coder/<version>+<dictionary digest>", written into every Event.
+  const std::string& version() const;
+
+  class Impl;
+
+ private:
+  explicit Coder(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dyad::coder
