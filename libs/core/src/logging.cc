@@ -11,9 +11,8 @@ absl::Status InitLogging(std::string_view level) {
   const auto parsed = spdlog::level::from_str(std::string(level));
   // from_str answers "off" for any unknown name.
   if (parsed == spdlog::level::off && level != "off") {
-    return absl::InvalidArgumentError(
-        "unknown log level '" + std::string(level) +
-        "': use trace, debug, info, warn, error or off");
+    return absl::InvalidArgumentError("unknown log level '" + std::string(level) +
+                                      "': use trace, debug, info, warn, error or off");
   }
   auto logger = spdlog::stderr_color_mt("dyad");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");

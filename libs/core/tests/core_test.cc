@@ -24,10 +24,10 @@ TEST(Utf8, AcceptsValidText) {
 
 TEST(Utf8, ReportsFirstBadByte) {
   EXPECT_EQ(FindInvalidUtf8("ab\xFF"), 2u);
-  EXPECT_EQ(FindInvalidUtf8("a\xC0\xAF"), 1u);          // overlong
-  EXPECT_EQ(FindInvalidUtf8("a\xED\xA0\x80"), 1u);      // surrogate
-  EXPECT_EQ(FindInvalidUtf8("abc\xE2\x80"), 3u);        // truncated
-  EXPECT_EQ(FindInvalidUtf8("\xF4\x90\x80\x80"), 0u);   // above U+10FFFF
+  EXPECT_EQ(FindInvalidUtf8("a\xC0\xAF"), 1u);         // overlong
+  EXPECT_EQ(FindInvalidUtf8("a\xED\xA0\x80"), 1u);     // surrogate
+  EXPECT_EQ(FindInvalidUtf8("abc\xE2\x80"), 3u);       // truncated
+  EXPECT_EQ(FindInvalidUtf8("\xF4\x90\x80\x80"), 0u);  // above U+10FFFF
 }
 
 TEST(Dates, RoundTripsAndWeekdays) {
@@ -65,6 +65,40 @@ TEST(Config, ParsesKeyValue) {
   EXPECT_EQ(ParseKeyValue("a=b=c")->second, "b=c");
   EXPECT_FALSE(ParseKeyValue("novalue").ok());
   EXPECT_FALSE(ParseKeyValue("=x").ok());
+}
+
+}  // namespace
+}  // namespace dyad::core
+
+#include <csignal>
+
+#include "dyad/core/subprocess.h"
+
+namespace dyad::core {
+namespace {
+
+TEST(Subprocess, ReadsLinesAndExitCode) {
+  auto child = Subprocess::Start({"/bin/sh", "-c", "echo ready; echo two; exit 3"});
+  ASSERT_TRUE(child.ok()) << child.status();
+  EXPECT_EQ(*(*child)->ReadLine(std::chrono::seconds(5)), "ready");
+  EXPECT_EQ(*(*child)->ReadLine(std::chrono::seconds(5)), "two");
+  EXPECT_EQ((*child)->ReadLine(std::chrono::seconds(5)).status().code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(*(*child)->Wait(std::chrono::seconds(5)), 3);
+}
+
+TEST(Subprocess, TimesOutAndTerminates) {
+  auto child = Subprocess::Start({"/bin/sleep", "30"});
+  ASSERT_TRUE(child.ok());
+  EXPECT_EQ((*child)->ReadLine(std::chrono::milliseconds(50)).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_TRUE((*child)->running());
+  (*child)->Signal(SIGTERM);
+  EXPECT_EQ(*(*child)->Wait(std::chrono::seconds(5)), 128 + SIGTERM);
+}
+
+TEST(Subprocess, MissingBinaryIsNotFound) {
+  EXPECT_EQ(Subprocess::Start({"/nonexistent/dyad"}).status().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -1,0 +1,79 @@
+// dyad-extractor: articles in, CAMEO events out. All logic lives in dyad::extractor.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include "dyad/coder/coder.h"
+#include "dyad/core/logging.h"
+#include "dyad/core/shutdown.h"
+#include "dyad/extractor/extractor.h"
+#include "dyad/kafka/config.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"dyad-extractor: codes articles from Kafka into CAMEO events"};
+  dyad::extractor::ExtractorOptions options;
+  options.client.brokers = "127.0.0.1:9092";
+  std::vector<std::string> kafka_config;
+  std::string log_level = "info";
+  dyad::coder::CoderOptions coder_options = dyad::coder::DefaultCoderOptions();
+  app.add_option("--brokers", options.client.brokers, "Kafka bootstrap servers")
+      ->envname("DYAD_BROKERS");
+  app.add_option("--kafka-config", kafka_config,
+                 "librdkafka property key=value (repeatable), e.g. security.protocol=SASL_SSL");
+  app.add_option("--group", options.group_id, "Consumer group id")->envname("DYAD_EXTRACTOR_GROUP");
+  app.add_option("--dictionaries", coder_options.dictionaries_dir, "Dictionary directory")
+      ->envname("DYAD_DICTIONARIES");
+  app.add_option("--partitions", options.partitions, "Partitions for topics created at start")
+      ->envname("DYAD_PARTITIONS")
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--replication-factor", options.replication_factor,
+                 "Replication factor for topics created at start")
+      ->envname("DYAD_REPLICATION_FACTOR")
+      ->check(CLI::Range(1, 100));
+  app.add_option("--max-batch", options.max_batch, "Articles per batch")
+      ->envname("DYAD_EXTRACTOR_MAX_BATCH")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
+      ->envname("DYAD_LOG_LEVEL");
+  CLI11_PARSE(app, argc, argv);
+
+  if (auto status = dyad::core::InitLogging(log_level); !status.ok()) {
+    std::fprintf(stderr, "dyad-extractor: %s\n", std::string(status.message()).c_str());
+    return 1;
+  }
+  auto properties = dyad::kafka::ParseProperties(kafka_config);
+  if (!properties.ok()) {
+    spdlog::error("dyad-extractor: --kafka-config: {}", properties.status().message());
+    return 1;
+  }
+  options.client.properties = *properties;
+  auto coder = dyad::coder::Coder::Load(coder_options);
+  if (!coder.ok()) {
+    spdlog::error("dyad-extractor: cannot load the coder: {}", coder.status().ToString());
+    return 1;
+  }
+  spdlog::info("dyad-extractor: coder {} loaded", (*coder)->version());
+
+  dyad::core::InstallShutdownHandlers();
+  std::atomic<bool> stop{false};
+  std::thread watcher([&stop] {
+    while (!stop.load() && !dyad::core::WaitForShutdown(std::chrono::milliseconds(200))) {
+    }
+    stop.store(true);
+  });
+  dyad::extractor::Extractor extractor(options, **coder);
+  const auto status = extractor.Run(stop, [] {
+    std::printf("dyad-extractor ready\n");
+    std::fflush(stdout);
+  });
+  stop.store(true);
+  watcher.join();
+  if (!status.ok()) {
+    spdlog::error("dyad-extractor: {}", status.ToString());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,148 @@
+#include "dyad/extractor/extractor.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "dyad/kafka/consumer.h"
+#include "dyad/kafka/embedded_broker.h"
+#include "dyad/kafka/producer.h"
+#include "dyad/kafka/topics.h"
+#include "dyad/v1/article.pb.h"
+
+namespace dyad::extractor {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const coder::Coder& SharedCoder() {
+  static auto* coder = [] {
+    auto loaded = coder::Coder::Load(coder::DefaultCoderOptions());
+    EXPECT_TRUE(loaded.ok()) << loaded.status();
+    return loaded->release();
+  }();
+  return *coder;
+}
+
+dyad::v1::Article SeedArticle() {
+  std::ifstream in(std::string(DYAD_SHARED_DIR) + "/examples/000_5447edb819e78dad.txt");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string body = text.str();
+  body = body.substr(body.find('\n') + 1);  // drop the URL line
+  dyad::v1::Article article;
+  article.set_id("u-seed");
+  article.set_url("https://arab.news/6r5g7");
+  article.set_body(body);
+  article.mutable_published_at()->set_seconds(1757808000);  // 2025-09-14T00:00:00Z
+  return article;
+}
+
+TEST(DyadKey, IsSourceCountryThenTargetCountry) {
+  dyad::v1::Event event;
+  event.mutable_source()->set_country("USA");
+  event.mutable_target()->set_country("PAK");
+  EXPECT_EQ(DyadKey(event), "USA>PAK");
+}
+
+TEST(ExtractRecord, RejectsWhatIsNotAnArticle) {
+  const auto& coder = SharedCoder();
+  EXPECT_EQ(ExtractRecord(coder, "").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ExtractRecord(coder, "\xff\xff\xff\xff garbage").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  dyad::v1::Article no_body;
+  no_body.set_id("u-1");
+  EXPECT_EQ(ExtractRecord(coder, no_body.SerializeAsString()).status().message(),
+            "Article.body is empty");
+}
+
+TEST(ExtractRecord, CodesTheSeedArticle) {
+  auto events = ExtractRecord(SharedCoder(), SeedArticle().SerializeAsString());
+  ASSERT_TRUE(events.ok()) << events.status();
+  bool consult = false;
+  for (const auto& event : *events) {
+    consult |= event.root_code() == "04" && event.source().country() == "USA" &&
+               event.target().country() == "PAK";
+    EXPECT_EQ(event.article_id(), "u-seed");
+  }
+  EXPECT_TRUE(consult);
+}
+
+// The whole stage on the embedded broker: good articles become events keyed by dyad, junk is
+// dead-lettered with its origin, and the extractor keeps going.
+TEST(Extractor, CodesArticlesAndDeadLettersJunk) {
+  auto broker = kafka::EmbeddedBroker::Start(1);
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  for (const char* topic : {kafka::kArticlesTopic, kafka::kEventsTopic, kafka::kArticlesDlqTopic}) {
+    ASSERT_TRUE((*broker)->CreateTopic({topic, 2, 1}).ok());
+  }
+  kafka::ClientConfig client{.brokers = (*broker)->bootstrap_servers()};
+
+  auto producer = kafka::Producer::Create({.client = client});
+  ASSERT_TRUE(producer.ok()) << producer.status();
+  ASSERT_TRUE((*producer)
+                  ->ProduceSync(kafka::kArticlesTopic, "junk", "not a protobuf \xff", seconds(10))
+                  .ok());
+  ASSERT_TRUE((*producer)
+                  ->ProduceSync(kafka::kArticlesTopic, "u-seed", SeedArticle().SerializeAsString(),
+                                seconds(10))
+                  .ok());
+
+  ExtractorOptions options{.client = client, .group_id = "extractor-test", .partitions = 2};
+  Extractor extractor(options, SharedCoder());
+  std::atomic<bool> stop{false};
+  absl::Status result;
+  std::thread runner([&] { result = extractor.Run(stop); });
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  while (extractor.stats().articles.load() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  stop.store(true);
+  runner.join();
+  ASSERT_TRUE(result.ok()) << result;
+  EXPECT_EQ(extractor.stats().articles.load(), 2);
+  EXPECT_EQ(extractor.stats().dead_lettered.load(), 1);
+  EXPECT_GT(extractor.stats().events.load(), 0);
+
+  auto consumer = kafka::Consumer::Create({.client = client, .group_id = "extractor-test-reader"});
+  ASSERT_TRUE(consumer.ok());
+  ASSERT_TRUE((*consumer)->Subscribe({kafka::kEventsTopic, kafka::kArticlesDlqTopic}).ok());
+  int64_t events = 0;
+  int dead = 0;
+  bool saw_usa_pak = false;
+  const auto read_deadline = std::chrono::steady_clock::now() + seconds(30);
+  while ((events < extractor.stats().events.load() || dead < 1) &&
+         std::chrono::steady_clock::now() < read_deadline) {
+    auto message = (*consumer)->Poll(milliseconds(200));
+    ASSERT_TRUE(message.ok());
+    if (!message->has_value()) continue;
+    const kafka::Message& m = **message;
+    if (m.topic == kafka::kArticlesDlqTopic) {
+      ++dead;
+      EXPECT_EQ(m.value, "not a protobuf \xff");
+      bool has_error = false, has_origin = false;
+      for (const auto& [key, value] : m.headers) {
+        has_error |=
+            key == "dyad-error" && value.find("not a dyad.v1.Article") != std::string::npos;
+        has_origin |= key == "dyad-origin-topic" && value == kafka::kArticlesTopic;
+      }
+      EXPECT_TRUE(has_error);
+      EXPECT_TRUE(has_origin);
+      continue;
+    }
+    ++events;
+    dyad::v1::Event event;
+    ASSERT_TRUE(event.ParseFromString(m.value));
+    EXPECT_EQ(m.key, DyadKey(event));
+    saw_usa_pak |= m.key == "USA>PAK";
+  }
+  EXPECT_EQ(events, extractor.stats().events.load());
+  EXPECT_EQ(dead, 1);
+  EXPECT_TRUE(saw_usa_pak);
+}
+
+}  // namespace
+}  // namespace dyad::extractor
