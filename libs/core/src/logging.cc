@@ -14,9 +14,12 @@ absl::Status InitLogging(std::string_view level) {
     return absl::InvalidArgumentError("unknown log level '" + std::string(level) +
                                       "': use trace, debug, info, warn, error or off");
   }
-  auto logger = spdlog::stderr_color_mt("dyad");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-  spdlog::set_default_logger(logger);
+  auto logger = spdlog::get("dyad");
+  if (logger == nullptr) {
+    logger = spdlog::stderr_color_mt("dyad");
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+    spdlog::set_default_logger(logger);
+  }
   spdlog::set_level(parsed);
   return absl::OkStatus();
 }
