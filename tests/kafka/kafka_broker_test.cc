@@ -1,0 +1,350 @@
+// dyad's Kafka library (libs/kafka) against a real Apache Kafka broker (KRaft), label `kafka`.
+//
+// The broker comes from DYAD_TEST_KAFKA_BROKERS (bootstrap servers, e.g. 127.0.0.1:19092):
+// tests/kafka/kafka.sh start prints them, and .ci/run and `./scripts/dev.sh test` start a broker
+// and set the variable. When it is unset every test is skipped with a message saying so.
+//
+// Every test uses its own topics and groups (process id, time and test name in the name), so the
+// tests may run in parallel against one broker and again against the same broker.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dyad/kafka/admin.h"
+#include "dyad/kafka/config.h"
+#include "dyad/kafka/consumer.h"
+#include "dyad/kafka/producer.h"
+
+namespace dyad::kafka {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Pair;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr milliseconds kProduceTimeout = seconds(30);
+constexpr auto kPollLimit = seconds(30);
+
+class KafkaBrokerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* brokers = std::getenv("DYAD_TEST_KAFKA_BROKERS");
+    if (brokers == nullptr || *brokers == '\0') {
+      GTEST_SKIP() << "DYAD_TEST_KAFKA_BROKERS is not set: start a real broker with "
+                      "tests/kafka/fetch-kafka.sh && export DYAD_TEST_KAFKA_BROKERS=$("
+                      "tests/kafka/kafka.sh start) (./scripts/dev.sh test and .ci/run do this)";
+    }
+    brokers_ = brokers;
+    // One replica per broker up to three: a 3-node cluster gets fully replicated topics.
+    const auto count = 1 + std::count(brokers_.begin(), brokers_.end(), ',');
+    replication_factor_ = static_cast<int>(std::min<decltype(count)>(count, 3));
+  }
+
+  ClientConfig Client() const {
+    ClientConfig client;
+    client.brokers = brokers_;
+    client.client_id = "dyad-kafka-broker-test";
+    return client;
+  }
+
+  // A name no other test, run or process uses: dyad-test-<test>-<pid>-<random>-<suffix>.
+  static std::string UniqueName(const std::string& suffix) {
+    static const std::string prefix = [] {
+      std::random_device device;
+      std::mt19937_64 rng(device() ^
+                          static_cast<uint64_t>(Clock::now().time_since_epoch().count()));
+      return "dyad-test-" + std::to_string(::getpid()) + "-" + std::to_string(rng() % 1000000000);
+    }();
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    return prefix + "-" + info->name() + "-" + suffix;
+  }
+
+  // Creates a topic with `partitions` partitions on the broker.
+  std::string MakeTopic(const std::string& suffix, int partitions) {
+    const std::string name = UniqueName(suffix);
+    const absl::Status status =
+        EnsureTopic(Client(), {name, partitions, replication_factor_}, seconds(30));
+    EXPECT_TRUE(status.ok()) << status;
+    return name;
+  }
+
+  std::unique_ptr<Producer> MakeProducer() {
+    ProducerOptions options;
+    options.client = Client();
+    options.delivery_timeout_ms = 30000;
+    options.close_timeout_ms = 10000;
+    auto producer = Producer::Create(options);
+    EXPECT_TRUE(producer.ok()) << producer.status();
+    return producer.ok() ? std::move(*producer) : nullptr;
+  }
+
+  std::unique_ptr<Consumer> MakeConsumer(const std::string& group, const std::string& topic,
+                                         const std::string& isolation = "read_committed") {
+    ConsumerOptions options;
+    options.client = Client();
+    // Quicker joins and rebalances than production's defaults (6 s is the broker's minimum).
+    options.client.properties["session.timeout.ms"] = "6000";
+    options.client.properties["heartbeat.interval.ms"] = "500";
+    options.group_id = group;
+    options.auto_offset_reset = "earliest";
+    options.isolation_level = isolation;
+    auto consumer = Consumer::Create(options);
+    EXPECT_TRUE(consumer.ok()) << consumer.status();
+    if (!consumer.ok()) return nullptr;
+    const absl::Status subscribed = (*consumer)->Subscribe({topic});
+    EXPECT_TRUE(subscribed.ok()) << subscribed;
+    return std::move(*consumer);
+  }
+
+  // Polls until `count` records arrived or `limit` passed.
+  static std::vector<Message> PollN(Consumer& consumer, size_t count,
+                                    Clock::duration limit = kPollLimit) {
+    std::vector<Message> out;
+    const auto deadline = Clock::now() + limit;
+    while (out.size() < count && Clock::now() < deadline) {
+      auto polled = consumer.Poll(milliseconds(200));
+      EXPECT_TRUE(polled.ok()) << polled.status();
+      if (!polled.ok()) break;
+      if (polled->has_value()) out.push_back(std::move(**polled));
+    }
+    return out;
+  }
+
+  static std::set<int32_t> Partitions(const Consumer& consumer) {
+    std::set<int32_t> out;
+    auto assignment = consumer.Assignment();
+    EXPECT_TRUE(assignment.ok()) << assignment.status();
+    if (assignment.ok()) {
+      for (const auto& tp : *assignment) out.insert(tp.partition);
+    }
+    return out;
+  }
+
+  std::string brokers_;
+  int replication_factor_ = 1;
+};
+
+TEST_F(KafkaBrokerTest, EnsureTopicCreatesTheRequestedPartitions) {
+  const std::string topic = UniqueName("ensure");
+  ASSERT_TRUE(EnsureTopic(Client(), {topic, 5, replication_factor_}, seconds(30)).ok());
+  // Again, and with another partition count: an existing topic is fine and is left as it is.
+  EXPECT_TRUE(EnsureTopic(Client(), {topic, 5, replication_factor_}, seconds(30)).ok());
+  EXPECT_TRUE(EnsureTopic(Client(), {topic, 2, replication_factor_}, seconds(30)).ok());
+
+  // A lone member of a group is assigned every partition of the topic: exactly 0..4.
+  auto consumer = MakeConsumer(UniqueName("group"), topic);
+  ASSERT_NE(consumer, nullptr);
+  std::set<int32_t> partitions;
+  const auto deadline = Clock::now() + kPollLimit;
+  while (partitions.size() < 5 && Clock::now() < deadline) {
+    ASSERT_TRUE(consumer->Poll(milliseconds(200)).ok());
+    partitions = Partitions(*consumer);
+  }
+  EXPECT_THAT(partitions, ElementsAre(0, 1, 2, 3, 4));
+  EXPECT_TRUE(consumer->Close().ok());
+
+  // Records can be written to every one of them.
+  auto producer = MakeProducer();
+  ASSERT_NE(producer, nullptr);
+  std::set<int32_t> written;
+  for (int i = 0; i < 100 && written.size() < 5; ++i) {
+    auto report = producer->ProduceSync(topic, "key-" + std::to_string(i), "v", kProduceTimeout);
+    ASSERT_TRUE(report.ok()) << report.status();
+    written.insert(report->partition);
+  }
+  EXPECT_THAT(written, ElementsAre(0, 1, 2, 3, 4));
+}
+
+TEST_F(KafkaBrokerTest, EnsureTopicRejectsAReplicationFactorAboveTheBrokerCount) {
+  const absl::Status status = EnsureTopic(
+      Client(), {UniqueName("too-many-replicas"), 1, replication_factor_ + 3}, seconds(30));
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.code(), absl::StatusCode::kUnavailable) << status;
+}
+
+TEST_F(KafkaBrokerTest, IdempotentProduceSyncRoundTripsKeyValueAndHeaders) {
+  const std::string topic = MakeTopic("roundtrip", 3);
+  auto producer = MakeProducer();
+  ASSERT_NE(producer, nullptr);
+  const auto before_ms =
+      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  const std::string value("binary\0value\xff", 13);
+  const Headers headers = {{"trace", "abc"}, {"empty", ""}, {"dup", "1"}, {"dup", "2"}};
+  auto report = producer->ProduceSync(topic, "USA>PAK", value, kProduceTimeout, headers);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->status.ok()) << report->status;
+  EXPECT_EQ(report->topic, topic);
+  EXPECT_GE(report->partition, 0);
+  EXPECT_LT(report->partition, 3);
+  EXPECT_EQ(report->offset, 0);
+
+  auto consumer = MakeConsumer(UniqueName("group"), topic);
+  ASSERT_NE(consumer, nullptr);
+  auto messages = PollN(*consumer, 1);
+  ASSERT_EQ(messages.size(), 1u);
+  const Message& m = messages[0];
+  EXPECT_EQ(m.topic, topic);
+  EXPECT_EQ(m.partition, report->partition);
+  EXPECT_EQ(m.offset, report->offset);
+  EXPECT_EQ(m.key, "USA>PAK");
+  EXPECT_EQ(m.value, value);
+  EXPECT_THAT(m.headers, ElementsAre(Pair("trace", "abc"), Pair("empty", ""), Pair("dup", "1"),
+                                     Pair("dup", "2")));
+  EXPECT_GE(m.timestamp_ms, before_ms - 1000);
+  EXPECT_TRUE(consumer->StoreOffset(m).ok());
+  EXPECT_TRUE(consumer->Close().ok());
+}
+
+TEST_F(KafkaBrokerTest, OffsetsAreCommittedOnlyAfterStoreOffset) {
+  const std::string topic = MakeTopic("offsets", 1);
+  const std::string group = UniqueName("group");
+  auto producer = MakeProducer();
+  ASSERT_NE(producer, nullptr);
+  for (int i = 0; i < 10; ++i) {
+    auto report = producer->ProduceSync(topic, "k", std::to_string(i), kProduceTimeout);
+    ASSERT_TRUE(report.ok()) << report.status();
+    ASSERT_EQ(report->offset, i);
+  }
+
+  {  // Polls three records, stores none: nothing is committed.
+    auto consumer = MakeConsumer(group, topic);
+    ASSERT_NE(consumer, nullptr);
+    ASSERT_EQ(PollN(*consumer, 3).size(), 3u);
+    ASSERT_TRUE(consumer->Commit().ok());
+    ASSERT_TRUE(consumer->Close().ok());
+  }
+  {  // Starts again at 0; polls all ten, stores the first four (processed), closes.
+    auto consumer = MakeConsumer(group, topic);
+    ASSERT_NE(consumer, nullptr);
+    auto messages = PollN(*consumer, 10);
+    ASSERT_EQ(messages.size(), 10u);
+    EXPECT_EQ(messages.front().offset, 0);
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(consumer->StoreOffset(messages[i]).ok());
+    ASSERT_TRUE(consumer->Close().ok());
+  }
+  {  // Resumes after the last stored one: offset 4. Stores everything, commits without Close.
+    auto consumer = MakeConsumer(group, topic);
+    ASSERT_NE(consumer, nullptr);
+    auto messages = PollN(*consumer, 6);
+    ASSERT_EQ(messages.size(), 6u);
+    EXPECT_EQ(messages.front().offset, 4);
+    EXPECT_EQ(messages.front().value, "4");
+    EXPECT_EQ(messages.back().offset, 9);
+    for (const auto& m : messages) ASSERT_TRUE(consumer->StoreOffset(m).ok());
+    ASSERT_TRUE(consumer->Commit().ok());
+    ASSERT_TRUE(consumer->Close().ok());
+  }
+  // Everything was committed: a new member sees only what is produced from now on.
+  ASSERT_TRUE(producer->ProduceSync(topic, "k", "10", kProduceTimeout).ok());
+  auto consumer = MakeConsumer(group, topic);
+  ASSERT_NE(consumer, nullptr);
+  auto messages = PollN(*consumer, 1);
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].offset, 10);
+  EXPECT_EQ(messages[0].value, "10");
+}
+
+TEST_F(KafkaBrokerTest, TwoConsumersInOneGroupShareThePartitions) {
+  const std::string topic = MakeTopic("shared", 4);
+  const std::string group = UniqueName("group");
+  auto a = MakeConsumer(group, topic);
+  auto b = MakeConsumer(group, topic);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+
+  // Both poll (a member only takes part in a rebalance while it polls) until the group is
+  // stable: each owns some partitions, none owns the same, together all four.
+  std::set<int32_t> owned_a;
+  std::set<int32_t> owned_b;
+  const auto deadline = Clock::now() + seconds(45);
+  while (Clock::now() < deadline) {
+    ASSERT_TRUE(a->Poll(milliseconds(100)).ok());
+    ASSERT_TRUE(b->Poll(milliseconds(100)).ok());
+    owned_a = Partitions(*a);
+    owned_b = Partitions(*b);
+    if (!owned_a.empty() && !owned_b.empty() && owned_a.size() + owned_b.size() == 4) break;
+  }
+  ASSERT_FALSE(owned_a.empty());
+  ASSERT_FALSE(owned_b.empty());
+  std::set<int32_t> all = owned_a;
+  all.insert(owned_b.begin(), owned_b.end());
+  ASSERT_THAT(all, ElementsAre(0, 1, 2, 3));
+  ASSERT_EQ(owned_a.size() + owned_b.size(), 4u) << "a partition is owned twice";
+
+  auto producer = MakeProducer();
+  ASSERT_NE(producer, nullptr);
+  constexpr int kRecords = 40;
+  for (int i = 0; i < kRecords; ++i) {
+    ASSERT_TRUE(
+        producer->Produce(topic, "key-" + std::to_string(i), std::to_string(i), nullptr).ok());
+  }
+  ASSERT_EQ(producer->Flush(kProduceTimeout), 0);
+
+  std::set<std::string> values;
+  int got_a = 0;
+  int got_b = 0;
+  const auto consume_deadline = Clock::now() + kPollLimit;
+  while (values.size() < kRecords && Clock::now() < consume_deadline) {
+    auto ma = a->Poll(milliseconds(50));
+    ASSERT_TRUE(ma.ok()) << ma.status();
+    if (ma->has_value()) {
+      EXPECT_TRUE(owned_a.count((*ma)->partition)) << "a got partition " << (*ma)->partition;
+      ++got_a;
+      values.insert((*ma)->value);
+    }
+    auto mb = b->Poll(milliseconds(50));
+    ASSERT_TRUE(mb.ok()) << mb.status();
+    if (mb->has_value()) {
+      EXPECT_TRUE(owned_b.count((*mb)->partition)) << "b got partition " << (*mb)->partition;
+      ++got_b;
+      values.insert((*mb)->value);
+    }
+  }
+  EXPECT_EQ(values.size(), static_cast<size_t>(kRecords));
+  EXPECT_EQ(got_a + got_b, kRecords) << "a record was delivered twice";
+  EXPECT_GT(got_a, 0);
+  EXPECT_GT(got_b, 0);
+  EXPECT_TRUE(a->Close().ok());
+  EXPECT_TRUE(b->Close().ok());
+}
+
+TEST_F(KafkaBrokerTest, ReadCommittedConsumerReceivesNonTransactionalRecords) {
+  const std::string topic = MakeTopic("isolation", 2);
+  auto producer = MakeProducer();
+  ASSERT_NE(producer, nullptr);
+  constexpr int kRecords = 5;
+  for (int i = 0; i < kRecords; ++i) {
+    ASSERT_TRUE(producer->ProduceSync(topic, "k" + std::to_string(i), "v", kProduceTimeout).ok());
+  }
+  // On a real broker read_committed reads up to the last stable offset, which for records of
+  // no transaction is the high watermark: every plain record is delivered.
+  auto committed = MakeConsumer(UniqueName("rc"), topic, "read_committed");
+  auto uncommitted = MakeConsumer(UniqueName("ru"), topic, "read_uncommitted");
+  ASSERT_NE(committed, nullptr);
+  ASSERT_NE(uncommitted, nullptr);
+  EXPECT_EQ(PollN(*committed, kRecords).size(), static_cast<size_t>(kRecords));
+  EXPECT_EQ(PollN(*uncommitted, kRecords).size(), static_cast<size_t>(kRecords));
+  // And records produced while the consumer is already reading arrive too.
+  ASSERT_TRUE(producer->ProduceSync(topic, "late", "v", kProduceTimeout).ok());
+  auto late = PollN(*committed, 1);
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0].key, "late");
+}
+
+}  // namespace
+}  // namespace dyad::kafka
