@@ -1,0 +1,126 @@
+// dyad-ingest: the gRPC IngestService in front of Kafka topic dyad.articles.v1. All logic lives in
+// dyad::ingest; this file parses flags and wires the pieces.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "dyad/core/logging.h"
+#include "dyad/core/shutdown.h"
+#include "dyad/ingest/publisher.h"
+#include "dyad/ingest/service.h"
+#include "dyad/kafka/admin.h"
+#include "dyad/kafka/config.h"
+#include "dyad/kafka/topics.h"
+#include "dyad/rpc/server.h"
+
+namespace {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "dyad-ingest: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"dyad-ingest: validates articles and publishes them to Kafka (dyad.articles.v1)"};
+  dyad::kafka::ClientConfig client{.brokers = "127.0.0.1:9092", .client_id = "dyad-ingest"};
+  std::vector<std::string> kafka_config;
+  std::string listen = "127.0.0.1:50051";
+  std::string log_level = "info";
+  int partitions = 6;
+  int replication_factor = 1;
+  std::size_t max_article_bytes = 1024 * 1024;
+  int delivery_timeout_ms = 30000;
+  int workers = 16;
+  std::size_t dedup_capacity = 100000;
+  app.add_option("--brokers", client.brokers, "Kafka bootstrap servers (host:port,...)")
+      ->envname("DYAD_BROKERS");
+  app.add_option("--kafka-config", kafka_config,
+                 "librdkafka property key=value (repeatable), e.g. security.protocol=SASL_SSL");
+  app.add_option("--listen", listen, "gRPC address host:port (port 0 = any free port)")
+      ->envname("DYAD_INGEST_LISTEN");
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
+      ->envname("DYAD_LOG_LEVEL");
+  app.add_option("--partitions", partitions, "Partitions for dyad.articles.v1 if it is created")
+      ->envname("DYAD_PARTITIONS")
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--replication-factor", replication_factor,
+                 "Replication factor for dyad.articles.v1 if it is created")
+      ->envname("DYAD_REPLICATION_FACTOR")
+      ->check(CLI::Range(1, 100));
+  app.add_option("--max-article-bytes", max_article_bytes,
+                 "Largest article text accepted, in bytes")
+      ->envname("DYAD_MAX_ARTICLE_BYTES")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{64} * 1024 * 1024));
+  app.add_option("--delivery-timeout-ms", delivery_timeout_ms,
+                 "How long Kafka may take to acknowledge an article before the call fails with "
+                 "UNAVAILABLE")
+      ->envname("DYAD_INGEST_DELIVERY_TIMEOUT_MS")
+      ->check(CLI::Range(100, 600000));
+  app.add_option("--workers", workers, "Threads publishing to Kafka (articles in flight)")
+      ->envname("DYAD_INGEST_WORKERS")
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--dedup-capacity", dedup_capacity,
+                 "Article ids remembered for duplicate suppression")
+      ->envname("DYAD_INGEST_DEDUP_CAPACITY")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
+  CLI11_PARSE(app, argc, argv);
+
+  if (auto status = dyad::core::InitLogging(log_level); !status.ok()) {
+    return Fail(std::string(status.message()));
+  }
+  auto properties = dyad::kafka::ParseProperties(kafka_config);
+  if (!properties.ok())
+    return Fail("--kafka-config: " + std::string(properties.status().message()));
+  client.properties = *properties;
+
+  const dyad::kafka::TopicSpec topic{dyad::kafka::kArticlesTopic, partitions, replication_factor};
+  if (auto status = dyad::kafka::EnsureTopic(client, topic); !status.ok()) {
+    return Fail("cannot create topic " + topic.name + " on " + client.brokers + ": " +
+                std::string(status.message()) + " (check --brokers and --kafka-config)");
+  }
+
+  dyad::ingest::KafkaWriterOptions writer_options;
+  writer_options.producer.client = client;
+  writer_options.producer.delivery_timeout_ms = delivery_timeout_ms;
+  // Body plus title, URL, summary and the rest of the Article.
+  writer_options.max_record_bytes = max_article_bytes + 64 * 1024;
+  auto writer = dyad::ingest::MakeKafkaWriter(writer_options);
+  if (!writer.ok()) return Fail("Kafka producer: " + std::string(writer.status().message()));
+  dyad::ingest::Publisher publisher(*std::move(writer), dedup_capacity);
+
+  dyad::ingest::ServiceOptions service_options;
+  service_options.build.max_article_bytes = max_article_bytes;
+  service_options.workers = workers;
+  dyad::ingest::IngestServiceImpl service(publisher, service_options);
+
+  dyad::rpc::ServerOptions server_options;
+  server_options.listen = listen;
+  // A request holds the text plus its metadata; let gRPC accept what the validator would.
+  server_options.max_receive_bytes = static_cast<int>(std::max<std::size_t>(
+      static_cast<std::size_t>(server_options.max_receive_bytes), max_article_bytes + 256 * 1024));
+  dyad::core::InstallShutdownHandlers();
+  auto server = dyad::rpc::StartServer(server_options, {&service});
+  if (!server.ok()) return Fail(std::string(server.status().message()));
+  spdlog::info("dyad-ingest: publishing to {} on {}", topic.name, client.brokers);
+  std::printf("dyad-ingest listening on %s\n", (*server)->address().c_str());
+  std::fflush(stdout);
+
+  while (!dyad::core::WaitForShutdown(std::chrono::seconds(1))) {
+  }
+  spdlog::info("dyad-ingest: shutting down");
+  (*server)->Shutdown(std::chrono::seconds(5));
+  service.Shutdown();
+  const int left = publisher.Flush(std::chrono::seconds(10));
+  if (left > 0) spdlog::warn("dyad-ingest: {} records were not acknowledged before exit", left);
+  const auto& stats = service.stats();
+  spdlog::info("dyad-ingest: stopped ({} published, {} duplicates, {} rejected, {} failed)",
+               stats.published.load(), stats.duplicates.load(), stats.rejected.load(),
+               stats.failed.load());
+  return 0;
+}
