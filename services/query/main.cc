@@ -1,0 +1,77 @@
+// dyad-query: the relations read model over gRPC. All logic lives in dyad::query.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "dyad/core/logging.h"
+#include "dyad/core/shutdown.h"
+#include "dyad/kafka/config.h"
+#include "dyad/query/query.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"dyad-query: relations between actors, from dyad.events.v1, over gRPC"};
+  dyad::query::QueryOptions options;
+  options.client.brokers = "127.0.0.1:9092";
+  std::vector<std::string> kafka_config;
+  std::string log_level = "info";
+  app.add_option("--brokers", options.client.brokers, "Kafka bootstrap servers")
+      ->envname("DYAD_BROKERS");
+  app.add_option("--kafka-config", kafka_config,
+                 "librdkafka property key=value (repeatable), e.g. security.protocol=SASL_SSL");
+  app.add_option("--listen", options.listen, "gRPC host:port (port 0 = any free port)")
+      ->envname("DYAD_QUERY_LISTEN");
+  app.add_option("--group", options.group_prefix,
+                 "Consumer group id prefix; hostname, pid and a random suffix are appended so "
+                 "every replica reads all partitions")
+      ->envname("DYAD_QUERY_GROUP");
+  app.add_option("--partitions", options.partitions, "Partitions for topics created at start")
+      ->envname("DYAD_PARTITIONS")
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--replication-factor", options.replication_factor,
+                 "Replication factor for topics created at start")
+      ->envname("DYAD_REPLICATION_FACTOR")
+      ->check(CLI::Range(1, 100));
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
+      ->envname("DYAD_LOG_LEVEL");
+  CLI11_PARSE(app, argc, argv);
+
+  if (auto status = dyad::core::InitLogging(log_level); !status.ok()) {
+    std::fprintf(stderr, "dyad-query: --log-level: %s\n", std::string(status.message()).c_str());
+    return 1;
+  }
+  auto properties = dyad::kafka::ParseProperties(kafka_config);
+  if (!properties.ok()) {
+    std::fprintf(stderr, "dyad-query: --kafka-config: %s\n",
+                 std::string(properties.status().message()).c_str());
+    return 1;
+  }
+  options.client.properties = *properties;
+
+  dyad::core::InstallShutdownHandlers();
+  auto server = dyad::query::QueryServer::Start(options);
+  if (!server.ok()) {
+    std::fprintf(stderr, "dyad-query: %s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("dyad-query listening on %s\n", (*server)->address().c_str());
+  std::fflush(stdout);
+
+  int exit_code = 0;
+  while (!dyad::core::WaitForShutdown(std::chrono::milliseconds(200))) {
+    if (auto status = (*server)->applier_status(); !status.ok()) {
+      std::fprintf(stderr, "dyad-query: cannot read %s: %s\n", "dyad.events.v1",
+                   status.ToString().c_str());
+      exit_code = 1;
+      break;
+    }
+  }
+  spdlog::info("dyad-query: stopping ({} events applied, {} duplicates, {} invalid records)",
+               (*server)->applier_stats().applied.load(),
+               (*server)->applier_stats().duplicates.load(),
+               (*server)->applier_stats().invalid.load());
+  (*server)->Stop();
+  return exit_code;
+}
