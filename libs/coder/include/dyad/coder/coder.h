@@ -24,6 +24,9 @@ struct CoderOptions {
   std::string cameo_table_path;
   // The tone lexicon (VADER format); empty = no tone.
   std::string tone_lexicon_path;
+  // Emit events whose trigger is negated ("did not discuss"), with Event.negated = true and a lower
+  // confidence. False drops them.
+  bool emit_negated = true;
 };
 
 // Where the data shipped with dyad lives: $DYAD_DATA_DIR, else the installed/source data/ dir.

@@ -1,0 +1,195 @@
+// dyad's dictionaries (data/dictionaries/*.txt, format in data/dictionaries/README.md), loaded into
+// memory, and the CAMEO event table and tone lexicon.
+//
+// Thread-safety: loaded objects are immutable; const methods may be called from many threads.
+// Errors: the loaders return INVALID_ARGUMENT "<file>:<line>: <what is wrong>" for a malformed line
+// and NOT_FOUND naming the file when a required file is missing.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dyad/core/dates.h"
+
+namespace dyad::coder {
+
+// A role code valid between two days (inclusive), or always when undated.
+struct DatedRole {
+  std::string code;  // full actor code: "USAGOV", "IGOUNO"
+  bool dated = false;
+  int64_t from_day = INT64_MIN;  // days since 1970-01-01 (core::DaysFromCivil)
+  int64_t to_day = INT64_MAX;
+};
+
+struct Person {
+  std::string name;
+  std::vector<DatedRole> roles;
+  // The code on `day`: the first dated role covering it, else the first undated role (both set
+  // *in_role = true); else the code of the role nearest in time with *in_role = false (the caller
+  // then keeps only its country: out of office, a name is no longer USAGOV).
+  std::string CodeOn(int64_t day, bool* in_role = nullptr) const;
+};
+
+struct Country {
+  std::string code;  // "PAK"
+  std::string name;  // "Pakistan"
+};
+
+struct Igo {
+  std::string code;  // "IGOUNO"
+  std::string name;
+};
+
+enum class ReferenceKind { kPair, kCountries, kPlural, kPerson };
+enum class ModifierKind {
+  kNegation,
+  kPlanned,
+  kThreatened,
+  kConditional,
+  kClaimed,
+  kClause,
+  kParenthetical,
+  kLocative
+};
+
+// One element of a verb pattern (see verbs.txt).
+struct PatternElement {
+  enum class Type { kWords, kGap, kSource, kTarget, kBoth };
+  struct Alternative {
+    std::string word;  // lower case
+    bool verb = false;  // "*lemma": matches inflected forms
+  };
+  Type type = Type::kWords;
+  std::vector<Alternative> alternatives;
+};
+
+struct Pattern {
+  std::string code;
+  std::vector<PatternElement> elements;
+  int literal_count = 0;  // number of kWords elements (specificity)
+  bool starts_with_verb = false;
+  std::string location;  // "verbs.txt:12"
+  std::string text;      // the pattern as written
+};
+
+// What a dictionary phrase names.
+enum class EntryKind {
+  kCountryName,   // "Pakistan" (COUNTRY place precision)
+  kCountryAlias,  // "Pakistani", "Karachi"
+  kSeat,          // "Islamabad", "White House": country + GOV as an actor, CITY as a place
+  kPerson,
+  kIgo,
+  kAgent,
+  kReference,
+  kModifier,
+  kDiscard,
+};
+
+enum class CaseRule {
+  kAny,          // lower-case entry: any case
+  kCapitalized,  // entry starts upper case: the text's first word must too
+  kExact,        // short all-capitals entry ("US", "UN"): exact case
+};
+
+struct PhraseEntry {
+  EntryKind kind = EntryKind::kCountryName;
+  int index = 0;  // into the table of its kind
+  CaseRule case_rule = CaseRule::kAny;
+  std::vector<std::string> exact;  // the entry's tokens as written (for kExact)
+};
+
+// A trie over lower-case tokens.
+struct PhraseNode {
+  std::unordered_map<std::string, std::unique_ptr<PhraseNode>> next;
+  std::vector<PhraseEntry> entries;
+};
+
+struct Agent {
+  std::vector<std::string> roles;
+  std::string phrase;
+};
+
+struct Modifier {
+  ModifierKind kind = ModifierKind::kNegation;
+};
+
+struct Discard {
+  bool article = false;
+};
+
+struct Dictionaries {
+  std::vector<Country> countries;  // kCountryName, kCountryAlias, kSeat index here
+  std::vector<Person> people;
+  std::vector<Igo> igos;
+  std::vector<Agent> agents;
+  std::vector<ReferenceKind> references;
+  std::vector<Modifier> modifiers;
+  std::vector<Discard> discards;
+  std::vector<Pattern> patterns;
+  PhraseNode actors;     // countries, seats, people, IGOs, agents, references
+  PhraseNode modifiers_trie;
+  PhraseNode discards_trie;
+  // Patterns by the lower-case word or verb lemma of their first element.
+  std::unordered_map<std::string, std::vector<int>> patterns_by_first_word;
+  std::unordered_map<std::string, int> country_by_code;
+  std::unordered_map<std::string, int> igo_by_code;
+  // Verb lemmas used by patterns (the lemmatiser's lexicon).
+  std::unordered_map<std::string, int> verb_lemmas;
+  // SHA-256 of every file read, in order (for the coder version).
+  std::string digest_input;
+
+  // Splits an actor code into its country/IGO part and role codes ("PAKGOV" → "PAK", {"GOV"};
+  // "IGOUNO" → "IGOUNO", {}). The longest known country or IGO code prefix wins.
+  std::pair<std::string, std::vector<std::string>> SplitCode(std::string_view code) const;
+};
+
+// Loads countries.txt, actors.txt, agents.txt, igos.txt, verbs.txt and the optional
+// references.txt, modifiers.txt, discards.txt from `dir`. Codes in verbs.txt are checked against
+// `known_event_codes` when it is non-null.
+absl::StatusOr<std::unique_ptr<Dictionaries>> LoadDictionaries(
+    const std::string& dir, const std::map<std::string, int>* known_event_codes = nullptr);
+
+// Parses "YYYY", "YYYY-MM" or "YYYY-MM-DD"; `end` chooses the last day of a year or month.
+std::optional<int64_t> ParseBoundDay(std::string_view text, bool end);
+
+// One row of the CAMEO event table.
+struct CameoCode {
+  std::string code;
+  std::string name;
+  double goldstein = 0;
+  int quad_class = 0;
+};
+
+class CameoTable {
+ public:
+  // Reads the TSV (header: code, name, goldstein, quad_class, ...). Errors name file:line.
+  static absl::StatusOr<CameoTable> Load(const std::string& path);
+  // The row for `code`, else its 3-digit base, else its 2-digit root; nullptr when none.
+  const CameoCode* Find(std::string_view code) const;
+  const std::map<std::string, int>& index() const { return index_; }
+
+ private:
+  std::vector<CameoCode> rows_;
+  std::map<std::string, int> index_;
+};
+
+class ToneLexicon {
+ public:
+  // VADER format: token TAB mean-valence TAB ... Errors name file:line.
+  static absl::StatusOr<ToneLexicon> Load(const std::string& path);
+  // Valence -4..4 of a lower-case word, or nullopt.
+  std::optional<double> Valence(std::string_view lower_word) const;
+  bool empty() const { return valence_.empty(); }
+
+ private:
+  std::unordered_map<std::string, double> valence_;
+};
+
+}  // namespace dyad::coder

@@ -1,0 +1,1109 @@
+#include "dyad/coder/coder.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "dyad/coder/dictionary.h"
+#include "strings.h"
+#include "dyad/core/ids.h"
+#include "dyad/text/date_expressions.h"
+#include "dyad/text/normalize.h"
+#include "dyad/text/sentences.h"
+#include "dyad/text/tokens.h"
+#include "spdlog/spdlog.h"
+
+#ifndef DYAD_DEFAULT_DATA_DIR
+#define DYAD_DEFAULT_DATA_DIR "data"
+#endif
+
+namespace dyad::coder {
+namespace {
+
+using internal::Cat;
+using internal::Split;
+using internal::Strip;
+
+constexpr std::string_view kCoderVersion = "dyad-coder/0.1";
+constexpr std::size_t kMaxTokensPerSentence = 200;
+constexpr std::size_t kMaxSentences = 5000;
+constexpr std::size_t kMaxEventsPerArticle = 2000;
+constexpr std::size_t kMaxPhraseTokens = 10;
+constexpr int kGapMax = 3;
+
+using text::Token;
+
+// An actor as the text names it; its code depends on the event date (office holders).
+struct ActorRef {
+  std::size_t begin = 0;  // normalised byte offsets of the words naming it
+  std::size_t end = 0;
+  int person = -1;
+  int igo = -1;
+  int country = -1;
+  bool seat = false;
+  std::vector<std::string> agent_roles;
+  bool from_reference = false;
+  bool default_country = false;  // agent only: the dateline's country stands in
+};
+
+struct Mention {
+  std::size_t first = 0;
+  std::size_t end = 0;
+  const PhraseEntry* entry = nullptr;
+};
+
+// One actor, or several joined by "and" ("India and Pakistan"), or a reference ("both countries").
+struct NounPhrase {
+  std::size_t first = 0;  // token range
+  std::size_t end = 0;
+  std::vector<ActorRef> actors;
+  bool modifier = false;    // "Pakistan's exports", "Pakistan-US ties"
+  bool place_only = false;  // after a locative preposition: "in Islamabad"
+  bool adjacent_possessive = false;
+  int place_kind = 0;       // 1 country name, 2 seat or city
+};
+
+struct ModifierHit {
+  std::size_t first = 0;
+  std::size_t end = 0;
+  ModifierKind kind;
+};
+
+struct PatternMatch {
+  int pattern = -1;
+  std::size_t first = 0;
+  std::size_t end = 0;           // after the last element
+  std::size_t trigger_end = 0;   // after the last literal word
+  int source_np = -1;
+  int target_np = -1;
+  int both_np = -1;
+  bool keep = true;
+};
+
+// Actors named so far in the article, for "the two leaders", "both countries", "they".
+class Memory {
+ public:
+  void Add(const ActorRef& a) {
+    recent_.push_back(a);
+    if (recent_.size() > 32) recent_.erase(recent_.begin());
+  }
+  void SetGroup(const std::vector<ActorRef>& group) { group_ = group; }
+
+  std::vector<ActorRef> Resolve(ReferenceKind kind) const {
+    switch (kind) {
+      case ReferenceKind::kPerson: {
+        for (auto it = recent_.rbegin(); it != recent_.rend(); ++it) {
+          if (it->person >= 0) return {*it};
+        }
+        return {};
+      }
+      case ReferenceKind::kCountries: {
+        std::vector<ActorRef> out;
+        for (auto it = recent_.rbegin(); it != recent_.rend() && out.size() < 2; ++it) {
+          const int c = CountryOf(*it);
+          if (c < 0) continue;
+          if (std::any_of(out.begin(), out.end(), [&](const ActorRef& o) { return o.country == c; })) {
+            continue;
+          }
+          ActorRef bare;
+          bare.country = c;
+          out.push_back(bare);
+        }
+        return out.size() == 2 ? out : std::vector<ActorRef>{};
+      }
+      case ReferenceKind::kPlural:
+        if (group_.size() >= 2) return group_;
+        [[fallthrough]];
+      case ReferenceKind::kPair: {
+        std::vector<ActorRef> out;
+        for (auto it = recent_.rbegin(); it != recent_.rend() && out.size() < 2; ++it) {
+          if (it->person < 0) continue;
+          if (std::any_of(out.begin(), out.end(),
+                          [&](const ActorRef& o) { return o.person == it->person; })) {
+            continue;
+          }
+          out.push_back(*it);
+        }
+        if (out.size() == 2) return out;
+        out.clear();
+        for (auto it = recent_.rbegin(); it != recent_.rend() && out.size() < 2; ++it) {
+          if (it->agent_roles.empty() && it->person < 0) continue;
+          if (std::any_of(out.begin(), out.end(), [&](const ActorRef& o) {
+                return CountryOf(o) == CountryOf(*it);
+              })) {
+            continue;
+          }
+          out.push_back(*it);
+        }
+        return out.size() == 2 ? out : std::vector<ActorRef>{};
+      }
+    }
+    return {};
+  }
+
+  // Country index of an actor, known without the date (people: their first role's country).
+  std::function<int(const ActorRef&)> country_of;
+
+ private:
+  int CountryOf(const ActorRef& a) const { return country_of ? country_of(a) : a.country; }
+  std::vector<ActorRef> recent_;
+  std::vector<ActorRef> group_;
+};
+
+struct FinalActor {
+  std::string country;
+  std::vector<std::string> roles;
+  std::string code;
+  std::string name;
+};
+
+v1::DateGranularity ToProto(text::DateGranularity g) {
+  switch (g) {
+    case text::DateGranularity::kDay:
+      return v1::DATE_GRANULARITY_DAY;
+    case text::DateGranularity::kWeek:
+      return v1::DATE_GRANULARITY_WEEK;
+    case text::DateGranularity::kMonth:
+      return v1::DATE_GRANULARITY_MONTH;
+    case text::DateGranularity::kYear:
+      return v1::DATE_GRANULARITY_YEAR;
+  }
+  return v1::DATE_GRANULARITY_UNSPECIFIED;
+}
+
+v1::DateResolution ToProto(text::DateResolution r) {
+  switch (r) {
+    case text::DateResolution::kAbsolute:
+      return v1::DATE_RESOLUTION_ABSOLUTE;
+    case text::DateResolution::kPartial:
+      return v1::DATE_RESOLUTION_PARTIAL;
+    case text::DateResolution::kRelative:
+      return v1::DATE_RESOLUTION_RELATIVE;
+  }
+  return v1::DATE_RESOLUTION_UNSPECIFIED;
+}
+
+bool IsSingularOf(std::string_view token, std::string_view word) {
+  if (token == word) return true;
+  if (token.size() == word.size() + 1 && token.back() == 's' && token.substr(0, word.size()) == word) {
+    return true;
+  }
+  if (token.size() == word.size() + 2 && token.substr(word.size()) == "es" &&
+      token.substr(0, word.size()) == word) {
+    return true;
+  }
+  if (!word.empty() && word.back() == 'y' && token.size() == word.size() + 2 &&
+      token.substr(0, word.size() - 1) == word.substr(0, word.size() - 1) &&
+      token.substr(word.size() - 1) == "ies") {
+    return true;
+  }
+  return false;
+}
+
+std::vector<std::string> SingularForms(std::string_view w) {
+  std::vector<std::string> out{std::string(w)};
+  const std::size_t n = w.size();
+  if (n > 2 && w.back() == 's') out.emplace_back(w.substr(0, n - 1));
+  if (n > 3 && w.substr(n - 2) == "es") out.emplace_back(w.substr(0, n - 2));
+  if (n > 4 && w.substr(n - 3) == "ies") out.push_back(std::string(w.substr(0, n - 3)) + "y");
+  return out;
+}
+
+int EntryPriority(EntryKind k) {
+  switch (k) {
+    case EntryKind::kPerson:
+      return 0;
+    case EntryKind::kIgo:
+      return 1;
+    case EntryKind::kReference:
+      return 2;
+    case EntryKind::kCountryName:
+      return 3;
+    case EntryKind::kSeat:
+      return 4;
+    case EntryKind::kCountryAlias:
+      return 5;
+    case EntryKind::kAgent:
+      return 6;
+    default:
+      return 9;
+  }
+}
+
+bool CaseOk(const PhraseEntry& e, const std::vector<Token>& tokens, std::size_t i) {
+  switch (e.case_rule) {
+    case CaseRule::kAny:
+      return true;
+    case CaseRule::kCapitalized:
+      return tokens[i].Capitalized();
+    case CaseRule::kExact:
+      for (std::size_t k = 0; k < e.exact.size(); ++k) {
+        if (i + k >= tokens.size() || tokens[i + k].text != e.exact[k]) return false;
+      }
+      return true;
+  }
+  return false;
+}
+
+// Longest phrase of `root` at tokens[i] whose case rule holds; the best entry by priority.
+std::pair<std::size_t, const PhraseEntry*> LongestMatch(const PhraseNode& root,
+                                                        const std::vector<Token>& tokens,
+                                                        std::size_t i) {
+  const PhraseNode* node = &root;
+  std::size_t best_len = 0;
+  const PhraseEntry* best = nullptr;
+  for (std::size_t k = i; k < tokens.size() && k - i < kMaxPhraseTokens; ++k) {
+    auto it = node->next.find(tokens[k].lower);
+    if (it == node->next.end()) break;
+    node = it->second.get();
+    const PhraseEntry* chosen = nullptr;
+    for (const auto& e : node->entries) {
+      if (!CaseOk(e, tokens, i)) continue;
+      if (chosen == nullptr || EntryPriority(e.kind) < EntryPriority(chosen->kind)) chosen = &e;
+    }
+    if (chosen != nullptr) {
+      best_len = k - i + 1;
+      best = chosen;
+    }
+  }
+  return {best_len, best};
+}
+
+std::string RoleString(const std::vector<std::string>& roles) {
+  std::string s;
+  for (const auto& r : roles) s += r;
+  return s;
+}
+
+}  // namespace
+
+class Coder::Impl {
+ public:
+  CoderOptions options;
+  std::unique_ptr<Dictionaries> dict;
+  CameoTable cameo;
+  std::optional<ToneLexicon> tone;
+  std::string version;
+
+  std::vector<v1::Event> Code(const v1::Article& article, const core::CivilDate& published,
+                              bool split_sentences) const;
+
+ private:
+  struct Context {
+    const v1::Article* article = nullptr;
+    const text::NormalizedText* norm = nullptr;
+    int64_t pub_day = 0;
+    core::CivilDate published;
+    int dateline_country = -1;
+    v1::Place dateline_place;
+    bool has_dateline_place = false;
+    Memory memory;
+    std::vector<v1::Event> events;
+    double tone_sum = 0;
+    int tone_count = 0;
+    bool discard_article = false;
+  };
+
+  int CountryOfRef(const ActorRef& a) const {
+    if (a.country >= 0) return a.country;
+    if (a.person >= 0) {
+      const auto& roles = dict->people[static_cast<std::size_t>(a.person)].roles;
+      if (!roles.empty()) {
+        const auto split = dict->SplitCode(roles.front().code);
+        auto it = dict->country_by_code.find(split.first);
+        if (it != dict->country_by_code.end()) return it->second;
+      }
+    }
+    return -1;
+  }
+
+  FinalActor Finalize(const ActorRef& a, int64_t day) const {
+    FinalActor f;
+    std::vector<std::string> roles;
+    if (a.person >= 0) {
+      const Person& p = dict->people[static_cast<std::size_t>(a.person)];
+      bool in_role = false;
+      const std::string code = p.CodeOn(day, &in_role);
+      auto split = dict->SplitCode(code);
+      f.country = split.first;
+      roles = in_role ? split.second : a.agent_roles;
+      f.name = p.name;
+    } else if (a.igo >= 0) {
+      const Igo& igo = dict->igos[static_cast<std::size_t>(a.igo)];
+      f.country = igo.code;
+      f.name = igo.name;
+      roles = a.agent_roles;
+    } else if (a.country >= 0) {
+      const Country& c = dict->countries[static_cast<std::size_t>(a.country)];
+      f.country = c.code;
+      f.name = c.name;
+      roles = a.agent_roles;
+      if (a.seat && roles.empty()) roles.push_back("GOV");
+    }
+    for (const auto& r : roles) {
+      if (std::find(f.roles.begin(), f.roles.end(), r) == f.roles.end()) f.roles.push_back(r);
+    }
+    f.code = f.country + RoleString(f.roles);
+    return f;
+  }
+
+  void CodeSentence(Context& ctx, std::size_t sentence_index, text::Span span) const;
+};
+
+void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::Span span) const {
+  const std::string& norm = ctx.norm->text;
+  const std::string_view sent(norm.data() + span.begin, span.end - span.begin);
+  const std::vector<Token> tokens = text::Tokenize(sent, span.begin, kMaxTokensPerSentence);
+  const std::size_t n = tokens.size();
+  if (n == 0) return;
+
+  // Tone over every sentence.
+  if (tone) {
+    for (const auto& t : tokens) {
+      if (auto v = tone->Valence(t.lower)) {
+        ctx.tone_sum += *v;
+        ++ctx.tone_count;
+      }
+    }
+  }
+
+  // Discards.
+  for (std::size_t i = 0; i < n; ++i) {
+    auto [len, entry] = LongestMatch(dict->discards_trie, tokens, i);
+    if (entry != nullptr) {
+      if (dict->discards[static_cast<std::size_t>(entry->index)].article) ctx.discard_article = true;
+      return;
+    }
+  }
+
+  // Modifiers and clauses.
+  std::vector<ModifierHit> hits;
+  std::vector<int> clause(n, 0);
+  std::vector<bool> locative_before(n + 1, false);
+  {
+    int counter = 0;
+    int current = 0;
+    int saved = -1;
+    std::size_t i = 0;
+    while (i < n) {
+      auto [len, entry] = LongestMatch(dict->modifiers_trie, tokens, i);
+      if (entry != nullptr) {
+        const ModifierKind kind = dict->modifiers[static_cast<std::size_t>(entry->index)].kind;
+        if (kind == ModifierKind::kClause) {
+          current = ++counter;
+          saved = -1;
+        } else if (kind == ModifierKind::kParenthetical) {
+          saved = current;
+          current = ++counter;
+        } else if (kind == ModifierKind::kLocative) {
+          locative_before[i + len] = true;
+        }
+        hits.push_back(ModifierHit{i, i + len, kind});
+        for (std::size_t k = i; k < i + len; ++k) clause[k] = current;
+        i += len;
+        continue;
+      }
+      clause[i] = current;
+      if (saved >= 0 && tokens[i].IsPunct(',')) {
+        current = saved;  // the aside ends; the comma belongs to it
+        saved = -1;
+      }
+      ++i;
+    }
+  }
+
+  // Actor mentions (longest match).
+  std::vector<Mention> mentions;
+  std::vector<int> mention_at(n, -1);  // token → mention covering it
+  for (std::size_t i = 0; i < n;) {
+    auto [len, entry] = LongestMatch(dict->actors, tokens, i);
+    if (entry == nullptr) {
+      ++i;
+      continue;
+    }
+    for (std::size_t k = i; k < i + len; ++k) mention_at[k] = static_cast<int>(mentions.size());
+    mentions.push_back(Mention{i, i + len, entry});
+    i += len;
+  }
+
+  // Mentions → actor groups → noun phrases.
+  struct Group {
+    std::size_t first, end;
+    std::vector<ActorRef> actors;  // one, or the antecedents of a reference
+    bool reference = false;
+    ReferenceKind reference_kind = ReferenceKind::kPair;
+    bool modifier = false;
+    bool has_agent_only = false;
+    int place_kind = 0;
+  };
+  std::vector<Group> groups;
+  for (std::size_t m = 0; m < mentions.size();) {
+    Group g;
+    g.first = mentions[m].first;
+    g.end = mentions[m].end;
+    const PhraseEntry* e = mentions[m].entry;
+    if (e->kind == EntryKind::kReference) {
+      // Resolved below, in text order, against the actors named before it.
+      g.reference = true;
+      g.reference_kind = dict->references[static_cast<std::size_t>(e->index)];
+      groups.push_back(std::move(g));
+      ++m;
+      continue;
+    }
+    std::size_t last = m;
+    // Join mentions: adjacent, across a possessive, or "<agent> of [the] <country>".
+    while (last + 1 < mentions.size()) {
+      const Mention& a = mentions[last];
+      const Mention& b = mentions[last + 1];
+      if (b.entry->kind == EntryKind::kReference) break;
+      bool join = b.first == a.end;
+      if (!join && b.first == a.end + 1 && tokens[a.end].kind == text::TokenKind::kPossessive) {
+        join = true;
+      }
+      if (!join && a.entry->kind == EntryKind::kAgent && tokens[a.end].lower == "of" &&
+          (b.first == a.end + 1 || (b.first == a.end + 2 && tokens[a.end + 1].lower == "the")) &&
+          b.entry->kind != EntryKind::kAgent && b.entry->kind != EntryKind::kPerson) {
+        join = true;
+      }
+      if (!join) break;
+      ++last;
+    }
+    ActorRef actor;
+    actor.begin = tokens[mentions[m].first].begin;
+    actor.end = tokens[mentions[last].end - 1].end;
+    bool any_named = false;
+    for (std::size_t k = m; k <= last; ++k) {
+      const PhraseEntry* ek = mentions[k].entry;
+      switch (ek->kind) {
+        case EntryKind::kPerson:
+          if (actor.person < 0) actor.person = ek->index;
+          any_named = true;
+          break;
+        case EntryKind::kIgo:
+          if (actor.igo < 0) actor.igo = ek->index;
+          any_named = true;
+          break;
+        case EntryKind::kCountryName:
+        case EntryKind::kCountryAlias:
+        case EntryKind::kSeat:
+          if (actor.country < 0) {
+            actor.country = ek->index;
+            actor.seat = ek->kind == EntryKind::kSeat;
+            g.place_kind = ek->kind == EntryKind::kCountryName ? 1 : 2;
+          }
+          any_named = true;
+          break;
+        case EntryKind::kAgent:
+          for (const auto& r : dict->agents[static_cast<std::size_t>(ek->index)].roles) {
+            if (std::find(actor.agent_roles.begin(), actor.agent_roles.end(), r) ==
+                actor.agent_roles.end()) {
+              actor.agent_roles.push_back(r);
+            }
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    g.end = mentions[last].end;
+    if (!any_named) {
+      g.has_agent_only = true;
+      if (ctx.dateline_country >= 0) {
+        actor.country = ctx.dateline_country;
+        actor.default_country = true;
+      }
+    }
+    if (actor.person >= 0 || actor.igo >= 0 || actor.country >= 0) g.actors.push_back(actor);
+    // A modifier: "Pakistan's exports", "Pakistan-US ties".
+    if (g.end < n && tokens[g.end].kind == text::TokenKind::kPossessive &&
+        (g.end + 1 >= n || mention_at[g.end + 1] < 0)) {
+      g.modifier = true;
+    }
+    if (g.end + 1 < n && tokens[g.end].IsPunct('-') && tokens[g.end].end == tokens[g.end + 1].begin &&
+        mention_at[g.end + 1] >= 0) {
+      g.modifier = true;
+    }
+    if (g.first > 0 && tokens[g.first - 1].IsPunct('-') && !groups.empty() &&
+        groups.back().end == g.first - 1) {
+      g.modifier = true;
+    }
+    groups.push_back(std::move(g));
+    m = last + 1;
+  }
+
+  std::vector<NounPhrase> nps;
+  std::vector<int> np_at(n + 1, -1);  // first token (or a leading "the") → noun phrase
+  auto resolve_reference = [&](Group& g) {
+    if (!g.reference) return;
+    g.actors.clear();
+    for (ActorRef a : ctx.memory.Resolve(g.reference_kind)) {
+      a.begin = tokens[g.first].begin;
+      a.end = tokens[g.end - 1].end;
+      a.from_reference = true;
+      g.actors.push_back(std::move(a));
+    }
+  };
+  for (std::size_t gi = 0; gi < groups.size();) {
+    resolve_reference(groups[gi]);
+    NounPhrase np;
+    np.first = groups[gi].first;
+    np.end = groups[gi].end;
+    np.actors = groups[gi].actors;
+    np.modifier = groups[gi].modifier;
+    np.place_kind = groups[gi].place_kind;
+    bool any_reference = groups[gi].reference;
+    bool all_agent_only = groups[gi].has_agent_only;
+    std::size_t gj = gi;
+    while (gj + 1 < groups.size()) {
+      const Group& next = groups[gj + 1];
+      std::size_t k = groups[gj].end;
+      if (k >= n || tokens[k].lower != "and") break;
+      ++k;
+      if (k < n && (tokens[k].lower == "the" || tokens[k].lower == "both")) ++k;
+      if (next.first != k || next.modifier) break;
+      ++gj;
+      resolve_reference(groups[gj]);
+      np.end = next.end;
+      for (const auto& a : next.actors) np.actors.push_back(a);
+      any_reference = any_reference || next.reference;
+      all_agent_only = all_agent_only && next.has_agent_only;
+    }
+    gi = gj + 1;
+    if (np.actors.empty()) continue;
+    // "in Islamabad", "in the US": a place, not an actor.
+    std::size_t before = np.first;
+    if (before > 0 && tokens[before - 1].lower == "the") --before;
+    if (locative_before[before] && !any_reference &&
+        std::all_of(np.actors.begin(), np.actors.end(),
+                    [](const ActorRef& a) { return a.person < 0 && a.agent_roles.empty(); })) {
+      np.place_only = true;
+    }
+    // Memory, in text order.
+    if (!any_reference && !np.place_only) {
+      for (const auto& a : np.actors) {
+        if (!a.default_country) ctx.memory.Add(a);
+      }
+      if (np.actors.size() >= 2) ctx.memory.SetGroup(np.actors);
+    } else if (any_reference && np.actors.size() >= 2) {
+      ctx.memory.SetGroup(np.actors);
+    }
+    (void)all_agent_only;
+    const int index = static_cast<int>(nps.size());
+    np_at[np.first] = index;
+    if (np.first > 0 && tokens[np.first - 1].lower == "the" && np_at[np.first - 1] < 0) {
+      np_at[np.first - 1] = index;
+    }
+    nps.push_back(std::move(np));
+  }
+
+  // Pattern matches.
+  std::vector<std::vector<std::string>> lemma_cache(n);
+  std::vector<bool> lemma_done(n, false);
+  auto lemmas = [&](std::size_t i) -> const std::vector<std::string>& {
+    if (!lemma_done[i]) {
+      lemma_cache[i] = text::VerbLemmaCandidates(tokens[i].lower);
+      lemma_done[i] = true;
+    }
+    return lemma_cache[i];
+  };
+  auto element_matches = [&](const PatternElement& el, std::size_t i) {
+    if (tokens[i].kind != text::TokenKind::kWord && tokens[i].kind != text::TokenKind::kNumber) {
+      return false;
+    }
+    for (const auto& alt : el.alternatives) {
+      if (alt.verb) {
+        const auto& c = lemmas(i);
+        if (std::find(c.begin(), c.end(), alt.word) != c.end()) return true;
+      } else if (IsSingularOf(tokens[i].lower, alt.word)) {
+        return true;
+      }
+    }
+    return false;
+  };
+
+  std::vector<PatternMatch> matches;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (tokens[i].kind != text::TokenKind::kWord) continue;
+    std::set<int> candidates;
+    for (const auto& s : SingularForms(tokens[i].lower)) {
+      auto it = dict->patterns_by_first_word.find("w:" + s);
+      if (it != dict->patterns_by_first_word.end()) candidates.insert(it->second.begin(), it->second.end());
+    }
+    for (const auto& l : lemmas(i)) {
+      if (!dict->verb_lemmas.contains(l)) continue;
+      auto it = dict->patterns_by_first_word.find("v:" + l);
+      if (it != dict->patterns_by_first_word.end()) candidates.insert(it->second.begin(), it->second.end());
+    }
+    for (int pi : candidates) {
+      const Pattern& p = dict->patterns[static_cast<std::size_t>(pi)];
+      if (p.starts_with_verb && mention_at[i] >= 0) continue;
+      PatternMatch m;
+      m.pattern = pi;
+      m.first = i;
+      const int clause0 = clause[i];
+      // Depth-first over the elements; gaps try 0..kGapMax words.
+      std::function<bool(std::size_t, std::size_t)> rec = [&](std::size_t ei, std::size_t ti) {
+        if (ei == p.elements.size()) {
+          m.end = ti;
+          return true;
+        }
+        const PatternElement& el = p.elements[ei];
+        switch (el.type) {
+          case PatternElement::Type::kWords: {
+            if (ti >= n || clause[ti] != clause0 || !element_matches(el, ti)) return false;
+            const std::size_t saved = m.trigger_end;
+            m.trigger_end = ti + 1;
+            if (rec(ei + 1, ti + 1)) return true;
+            m.trigger_end = saved;
+            return false;
+          }
+          case PatternElement::Type::kGap: {
+            for (int k = 0; k <= kGapMax; ++k) {
+              const std::size_t at = ti + static_cast<std::size_t>(k);
+              if (k > 0) {
+                const std::size_t last = at - 1;
+                if (last >= n || clause[last] != clause0 || mention_at[last] >= 0 ||
+                    (tokens[last].kind != text::TokenKind::kWord &&
+                     tokens[last].kind != text::TokenKind::kNumber &&
+                     !tokens[last].IsPunct('-'))) {
+                  return false;
+                }
+              }
+              if (rec(ei + 1, at)) return true;
+            }
+            return false;
+          }
+          case PatternElement::Type::kSource:
+          case PatternElement::Type::kTarget:
+          case PatternElement::Type::kBoth: {
+            if (ti >= n || np_at[ti] < 0) return false;
+            const int npi = np_at[ti];
+            const NounPhrase& np = nps[static_cast<std::size_t>(npi)];
+            if (np.place_only || clause[np.first] != clause0) return false;
+            int* slot = el.type == PatternElement::Type::kSource   ? &m.source_np
+                        : el.type == PatternElement::Type::kTarget ? &m.target_np
+                                                                   : &m.both_np;
+            *slot = npi;
+            if (rec(ei + 1, np.end)) return true;
+            *slot = -1;
+            return false;
+          }
+        }
+        return false;
+      };
+      if (rec(0, i)) matches.push_back(m);
+    }
+  }
+  if (matches.empty()) return;
+
+  // Selection: most specific per start; drop matches inside a longer one with the same code.
+  std::map<std::size_t, int> best_literals;
+  for (const auto& m : matches) {
+    const int lit = dict->patterns[static_cast<std::size_t>(m.pattern)].literal_count;
+    auto& b = best_literals[m.first];
+    b = std::max(b, lit);
+  }
+  for (auto& m : matches) {
+    if (dict->patterns[static_cast<std::size_t>(m.pattern)].literal_count < best_literals[m.first]) {
+      m.keep = false;
+    }
+  }
+  for (auto& m : matches) {
+    if (!m.keep) continue;
+    for (const auto& o : matches) {
+      if (&o == &m || !o.keep) continue;
+      const auto& pc = dict->patterns[static_cast<std::size_t>(m.pattern)].code;
+      const auto& oc = dict->patterns[static_cast<std::size_t>(o.pattern)].code;
+      if (pc != oc) continue;
+      const bool inside = o.first <= m.first && m.end <= o.end && (o.end - o.first) > (m.end - m.first);
+      const bool same_span_dup = o.first == m.first && o.end == m.end && &o < &m;
+      if (inside || same_span_dup) {
+        m.keep = false;
+        break;
+      }
+    }
+  }
+
+  // Dates of the sentence.
+  const auto dates = text::FindDateExpressions(tokens, sent, span.begin, ctx.published);
+  std::set<int> clauses_with_matches;
+  for (const auto& m : matches) {
+    if (m.keep) clauses_with_matches.insert(clause[m.first]);
+  }
+
+  // Subject of a match: a noun phrase before it in its clause.
+  std::map<std::size_t, int> subject_of_match;  // match.first → np
+  auto find_subject = [&](const PatternMatch& m, const Pattern& p) -> int {
+    if (!p.starts_with_verb) {
+      for (std::size_t k = 0; k < nps.size(); ++k) {
+        const auto& np = nps[k];
+        if (np.place_only) continue;
+        if (np.end == m.first ||
+            (np.end + 1 == m.first && tokens[np.end].kind == text::TokenKind::kPossessive)) {
+          return static_cast<int>(k);
+        }
+      }
+    }
+    // "A praised B and discussed ...": the subject of the verb before "and".
+    if (m.first > 0 && tokens[m.first - 1].lower == "and") {
+      for (const auto& [start, np] : subject_of_match) {
+        if (start < m.first) {
+          bool np_between = false;
+          for (const auto& q : nps) {
+            if (q.first > start && q.end <= m.first && !q.modifier) np_between = true;
+          }
+          (void)np_between;
+          if (clause[start] == clause[m.first]) return np;
+        }
+      }
+    }
+    int best = -1;
+    for (std::size_t k = 0; k < nps.size(); ++k) {
+      const auto& np = nps[k];
+      if (np.end > m.first) break;
+      if (np.place_only || np.modifier || clause[np.first] != clause[m.first]) continue;
+      best = static_cast<int>(k);
+    }
+    return best;
+  };
+  auto find_object = [&](const PatternMatch& m) -> int {
+    for (std::size_t k = 0; k < nps.size(); ++k) {
+      const auto& np = nps[k];
+      if (np.first < m.end) continue;
+      if (np.first > m.end + 4) break;
+      if (np.place_only || np.modifier || clause[np.first] != clause[m.first]) continue;
+      bool clean = true;
+      for (std::size_t t = m.end; t < np.first; ++t) {
+        if (tokens[t].kind == text::TokenKind::kPunctuation) clean = false;
+      }
+      if (clean) return static_cast<int>(k);
+    }
+    return -1;
+  };
+
+  const std::size_t sent_begin_orig = ctx.norm->Original(span.begin);
+  const std::size_t sent_end_orig = ctx.norm->Original(span.end);
+  const std::string& body = ctx.article->body();
+  std::set<std::string> emitted;
+
+  for (const auto& m : matches) {
+    if (!m.keep) continue;
+    const Pattern& p = dict->patterns[static_cast<std::size_t>(m.pattern)];
+    const int subject = find_subject(m, p);
+    if (subject >= 0) subject_of_match[m.first] = subject;
+
+    std::vector<ActorRef> sources, targets;
+    std::vector<std::pair<ActorRef, ActorRef>> pairs;
+    bool by_proximity = false;
+    auto actors_of = [&](int npi) -> std::vector<ActorRef> {
+      return npi < 0 ? std::vector<ActorRef>{} : nps[static_cast<std::size_t>(npi)].actors;
+    };
+    if (m.both_np >= 0) {
+      const auto both = actors_of(m.both_np);
+      for (std::size_t a = 0; a < both.size(); ++a) {
+        for (std::size_t b = 0; b < both.size(); ++b) {
+          if (a != b) pairs.emplace_back(both[a], both[b]);
+        }
+      }
+    } else {
+      int src = m.source_np;
+      int tgt = m.target_np;
+      if (src >= 0 && tgt < 0) {
+        tgt = subject;
+      } else if (src < 0) {
+        src = subject;
+        if (tgt < 0) {
+          tgt = find_object(m);
+          by_proximity = tgt >= 0;
+        }
+        // Passive: "was praised by X".
+        if (m.first > 0 && p.starts_with_verb) {
+          const std::string& aux = tokens[m.first - 1].lower;
+          if ((aux == "was" || aux == "were" || aux == "is" || aux == "are" || aux == "been" ||
+               aux == "being" || aux == "be") &&
+              text::LooksPastParticiple(tokens[m.first].lower)) {
+            for (std::size_t t = m.end; t < n && t < m.end + 3; ++t) {
+              if (tokens[t].lower == "by" && t + 1 < n && np_at[t + 1] >= 0) {
+                tgt = src;
+                src = np_at[t + 1];
+                break;
+              }
+            }
+          }
+        }
+      }
+      sources = actors_of(src);
+      targets = actors_of(tgt);
+      if (targets.empty() && sources.size() >= 2) {
+        for (std::size_t a = 0; a < sources.size(); ++a) {
+          for (std::size_t b = 0; b < sources.size(); ++b) {
+            if (a != b) pairs.emplace_back(sources[a], sources[b]);
+          }
+        }
+      } else {
+        for (const auto& s : sources) {
+          for (const auto& t : targets) pairs.emplace_back(s, t);
+        }
+      }
+    }
+    if (pairs.empty()) continue;
+
+    // Negation and modality: modifier words shortly before the trigger, in its clause.
+    bool negated = false;
+    v1::Modality modality = v1::MODALITY_ASSERTED;
+    int modality_rank = 0;
+    for (const auto& h : hits) {
+      if (h.end > m.first || clause[h.first] != clause[m.first]) continue;
+      const std::size_t distance = m.first - h.end;
+      if (h.kind == ModifierKind::kNegation && distance <= 3) negated = true;
+      auto consider = [&](v1::Modality mod, int rank) {
+        if (rank > modality_rank) {
+          modality_rank = rank;
+          modality = mod;
+        }
+      };
+      const bool near = distance <= 4;
+      if (h.kind == ModifierKind::kThreatened && near) consider(v1::MODALITY_THREATENED, 4);
+      if (h.kind == ModifierKind::kPlanned && near) consider(v1::MODALITY_PLANNED, 3);
+      if (h.kind == ModifierKind::kConditional) consider(v1::MODALITY_CONDITIONAL, 2);
+      if (h.kind == ModifierKind::kClaimed && near) consider(v1::MODALITY_CLAIMED, 1);
+    }
+    if (negated && !options.emit_negated) continue;
+
+    // Date: an expression in the trigger's clause, else in a clause with no event of its own.
+    const text::DateExpression* date = nullptr;
+    std::size_t best_distance = SIZE_MAX;
+    for (int pass = 0; pass < 2 && date == nullptr; ++pass) {
+      for (const auto& d : dates) {
+        const int dc = clause[d.first_token];
+        const bool ok = pass == 0 ? dc == clause[m.first] : !clauses_with_matches.contains(dc);
+        if (!ok) continue;
+        const std::size_t dist = d.first_token > m.first ? d.first_token - m.first : m.first - d.first_token;
+        if (dist < best_distance) {
+          best_distance = dist;
+          date = &d;
+        }
+      }
+    }
+    v1::EventDate event_date;
+    int64_t event_day = ctx.pub_day;
+    if (date != nullptr) {
+      event_date.set_date(core::FormatIsoDate(date->date));
+      event_date.set_granularity(ToProto(date->granularity));
+      event_date.set_resolution(ToProto(date->resolution));
+      const std::size_t b = ctx.norm->Original(date->begin);
+      const std::size_t e = ctx.norm->Original(date->end);
+      event_date.set_text(body.substr(b, e - b));
+      event_day = core::DaysFromCivil(date->date);
+    } else {
+      event_date.set_date(core::FormatIsoDate(ctx.published));
+      event_date.set_granularity(v1::DATE_GRANULARITY_DAY);
+      event_date.set_resolution(v1::DATE_RESOLUTION_PUBLICATION_DATE);
+    }
+
+    const CameoCode* cameo_row = cameo.Find(p.code);
+    const std::size_t trig_b = ctx.norm->Original(tokens[m.first].begin);
+    const std::size_t trig_e = ctx.norm->Original(tokens[m.trigger_end - 1].end);
+
+    for (const auto& [s, t] : pairs) {
+      const FinalActor fs = Finalize(s, event_day);
+      const FinalActor ft = Finalize(t, event_day);
+      if (fs.country.empty() || ft.country.empty()) continue;
+      if (fs.country == ft.country && (fs.roles == ft.roles || fs.roles.empty() || ft.roles.empty())) {
+        continue;
+      }
+      const std::string key = Cat(p.code, "|", fs.code, ">", ft.code);
+      if (emitted.contains(key)) continue;
+      if (ctx.events.size() >= kMaxEventsPerArticle) return;
+      emitted.insert(key);
+
+      v1::Event ev;
+      ev.set_article_id(ctx.article->id());
+      ev.set_article_url(ctx.article->url());
+      ev.set_publisher(ctx.article->source());
+      if (ctx.article->has_published_at()) *ev.mutable_published_at() = ctx.article->published_at();
+      ev.set_sentence_index(static_cast<int32_t>(sentence_index));
+      ev.set_sentence_begin(static_cast<int32_t>(sent_begin_orig));
+      ev.set_sentence_end(static_cast<int32_t>(sent_end_orig));
+      ev.set_sentence(body.substr(sent_begin_orig, sent_end_orig - sent_begin_orig));
+      ev.set_trigger_begin(static_cast<int32_t>(trig_b));
+      ev.set_trigger_end(static_cast<int32_t>(trig_e));
+      *ev.mutable_date() = event_date;
+      auto fill = [&](v1::Actor* out, const ActorRef& ref, const FinalActor& fa) {
+        const std::size_t b = ctx.norm->Original(ref.begin);
+        const std::size_t e = ctx.norm->Original(ref.end);
+        out->set_text(body.substr(b, e - b));
+        out->set_name(fa.name);
+        out->set_country(fa.country);
+        for (const auto& r : fa.roles) out->add_roles(r);
+        out->set_code(fa.code);
+        out->set_begin(static_cast<int32_t>(b));
+        out->set_end(static_cast<int32_t>(e));
+      };
+      fill(ev.mutable_source(), s, fs);
+      fill(ev.mutable_target(), t, ft);
+      ev.set_code(p.code);
+      ev.set_base_code(p.code.substr(0, std::min<std::size_t>(3, p.code.size())));
+      ev.set_root_code(p.code.substr(0, 2));
+      if (cameo_row != nullptr) {
+        ev.set_quad_class(cameo_row->quad_class);
+        ev.set_goldstein(cameo_row->goldstein);
+      }
+      // Place: the dateline, else a place named in the sentence.
+      if (ctx.has_dateline_place) {
+        *ev.mutable_place() = ctx.dateline_place;
+      } else {
+        for (const auto& np : nps) {
+          if (!np.place_only || np.actors.empty()) continue;
+          const ActorRef& a = np.actors.front();
+          if (a.country < 0) continue;
+          const std::size_t b = ctx.norm->Original(a.begin);
+          const std::size_t e = ctx.norm->Original(a.end);
+          auto* place = ev.mutable_place();
+          place->set_name(body.substr(b, e - b));
+          place->set_country(dict->countries[static_cast<std::size_t>(a.country)].code);
+          place->set_precision(np.place_kind == 1 ? v1::PLACE_PRECISION_COUNTRY
+                                                  : v1::PLACE_PRECISION_CITY);
+          place->set_origin("text");
+          break;
+        }
+      }
+      double confidence = 0.6;
+      if (p.literal_count >= 2) confidence += 0.1;
+      if (m.source_np >= 0 || m.target_np >= 0 || m.both_np >= 0) confidence += 0.1;
+      if (by_proximity) confidence -= 0.05;
+      if (s.from_reference || t.from_reference) confidence -= 0.15;
+      if (s.default_country || t.default_country) confidence -= 0.15;
+      if (negated) confidence -= 0.2;
+      ev.set_confidence(std::clamp(confidence, 0.05, 0.95));
+      ev.set_negated(negated);
+      ev.set_modality(modality);
+      ev.set_coder_version(version);
+      ev.set_id(core::StableId(
+          "e-", Cat(ctx.article->id(), "|", sentence_index, "|", trig_b, "-", trig_e, "|",
+                             p.code, "|", fs.code, ">", ft.code)));
+      ctx.events.push_back(std::move(ev));
+    }
+  }
+}
+
+std::vector<v1::Event> Coder::Impl::Code(const v1::Article& article,
+                                         const core::CivilDate& published,
+                                         bool split_sentences) const {
+  Context ctx;
+  ctx.article = &article;
+  const text::NormalizedText norm = text::Normalize(article.body());
+  ctx.norm = &norm;
+  ctx.published = published;
+  ctx.pub_day = core::DaysFromCivil(published);
+  ctx.memory.country_of = [this](const ActorRef& a) { return CountryOfRef(a); };
+
+  std::size_t body_begin = 0;
+  if (split_sentences) {
+    if (auto dl = text::FindDateline(norm.text)) {
+      body_begin = dl->body_begin;
+      const std::vector<Token> place_tokens = text::Tokenize(
+          std::string_view(norm.text).substr(dl->place.begin, dl->place.end - dl->place.begin));
+      if (!place_tokens.empty()) {
+        auto [len, entry] = LongestMatch(dict->actors, place_tokens, 0);
+        const std::size_t b = norm.Original(dl->place.begin);
+        const std::size_t e = norm.Original(dl->place.end);
+        ctx.dateline_place.set_name(article.body().substr(b, e - b));
+        ctx.dateline_place.set_origin("dateline");
+        ctx.has_dateline_place = true;
+        if (entry != nullptr && (entry->kind == EntryKind::kSeat ||
+                                 entry->kind == EntryKind::kCountryAlias ||
+                                 entry->kind == EntryKind::kCountryName)) {
+          ctx.dateline_country = entry->index;
+          ctx.dateline_place.set_country(dict->countries[static_cast<std::size_t>(entry->index)].code);
+          ctx.dateline_place.set_precision(entry->kind == EntryKind::kCountryName
+                                               ? v1::PLACE_PRECISION_COUNTRY
+                                               : v1::PLACE_PRECISION_CITY);
+        }
+      }
+    }
+  }
+  std::vector<text::Span> sentences;
+  if (split_sentences) {
+    const std::string_view rest = std::string_view(norm.text).substr(body_begin);
+    for (text::Span s : text::SplitSentences(rest)) {
+      sentences.push_back(text::Span{s.begin + body_begin, s.end + body_begin});
+      if (sentences.size() >= kMaxSentences) break;
+    }
+  } else if (!norm.text.empty()) {
+    sentences.push_back(text::Span{0, norm.text.size()});
+  }
+  for (std::size_t i = 0; i < sentences.size(); ++i) {
+    CodeSentence(ctx, i, sentences[i]);
+    if (ctx.events.size() >= kMaxEventsPerArticle) break;
+  }
+  if (ctx.discard_article) return {};
+  const double tone_value =
+      ctx.tone_count == 0 ? 0.0 : std::clamp(ctx.tone_sum / ctx.tone_count / 4.0, -1.0, 1.0);
+  for (auto& ev : ctx.events) ev.set_tone(tone_value);
+  return std::move(ctx.events);
+}
+
+std::string DefaultDataDir() {
+  if (const char* env = std::getenv("DYAD_DATA_DIR"); env != nullptr && *env != '\0') return env;
+  return DYAD_DEFAULT_DATA_DIR;
+}
+
+CoderOptions DefaultCoderOptions() {
+  const std::string dir = DefaultDataDir();
+  CoderOptions o;
+  o.dictionaries_dir = dir + "/dictionaries";
+  o.cameo_table_path = dir + "/cameo/cameo_eventcodes.tsv";
+  o.tone_lexicon_path = dir + "/tone/vader_lexicon.txt";
+  return o;
+}
+
+absl::StatusOr<std::unique_ptr<Coder>> Coder::Load(const CoderOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  auto cameo = CameoTable::Load(options.cameo_table_path);
+  if (!cameo.ok()) return cameo.status();
+  impl->cameo = *std::move(cameo);
+  auto dict = LoadDictionaries(options.dictionaries_dir, &impl->cameo.index());
+  if (!dict.ok()) return dict.status();
+  impl->dict = *std::move(dict);
+  std::string digest = impl->dict->digest_input;
+  if (!options.tone_lexicon_path.empty()) {
+    auto tone = ToneLexicon::Load(options.tone_lexicon_path);
+    if (!tone.ok()) return tone.status();
+    impl->tone = *std::move(tone);
+    digest += "tone";
+  }
+  digest += core::Sha256Hex(Cat(impl->cameo.index().size()));
+  impl->version = Cat(kCoderVersion, "+", core::Sha256Hex(digest).substr(0, 8));
+  spdlog::debug("coder loaded: {} patterns, {} people, {} countries ({})",
+                impl->dict->patterns.size(), impl->dict->people.size(),
+                impl->dict->countries.size(), impl->version);
+  return std::unique_ptr<Coder>(new Coder(std::move(impl)));
+}
+
+Coder::Coder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Coder::~Coder() = default;
+
+std::vector<v1::Event> Coder::CodeArticle(const v1::Article& article) const {
+  const int64_t seconds = article.has_published_at() ? article.published_at().seconds() : 0;
+  const int64_t day = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
+  return impl_->Code(article, core::CivilFromDays(day), true);
+}
+
+std::vector<v1::Event> Coder::CodeText(std::string_view id, std::string_view text,
+                                       const core::CivilDate& date, bool split_sentences) const {
+  v1::Article article;
+  article.set_id(std::string(id));
+  article.set_body(std::string(text));
+  article.mutable_published_at()->set_seconds(core::DaysFromCivil(date) * 86400);
+  return impl_->Code(article, date, split_sentences);
+}
+
+const std::string& Coder::version() const { return impl_->version; }
+
+}  // namespace dyad::coder
