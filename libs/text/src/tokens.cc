@@ -118,8 +118,8 @@ std::vector<Token> Tokenize(std::string_view text, std::size_t base, std::size_t
     if (IsLetter(c)) {
       // "n't" at the start of a word position (after the split in ScanWord).
       if ((c == 'n' || c == 'N') && i + 2 < text.size() && text[i + 1] == '\'' &&
-          (text[i + 2] == 't' || text[i + 2] == 'T') && !out.empty() &&
-          out.back().end == base + i) {
+          (text[i + 2] == 't' || text[i + 2] == 'T') &&
+          (i + 3 >= text.size() || !IsLetter(text[i + 3]))) {
         add(i, i + 3, TokenKind::kNegation);
         i += 3;
         continue;
