@@ -30,6 +30,12 @@ struct Message {
   int64_t timestamp_ms = -1;
 };
 
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = -1;
+  bool operator==(const TopicPartition&) const = default;
+};
+
 struct ConsumerOptions {
   ClientConfig client;
   std::string group_id;
@@ -59,6 +65,10 @@ class Consumer {
 
   // Commits stored offsets synchronously.
   absl::Status Commit();
+
+  // The partitions currently assigned to this member (empty before the first rebalance that
+  // Poll serves, and after Close). For logs, health output and tests.
+  absl::StatusOr<std::vector<TopicPartition>> Assignment() const;
 
   // Commits stored offsets and leaves the group. Idempotent.
   absl::Status Close();

@@ -1,0 +1,231 @@
+#include "dyad/kafka/consumer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "rdkafka_util.h"
+
+namespace dyad::kafka {
+
+using internal::ErrorToStatus;
+using internal::HandlePtr;
+using internal::PartitionListPtr;
+
+class Consumer::Impl {
+ public:
+  explicit Impl(HandlePtr rk) : rk_(std::move(rk)) {}
+
+  rd_kafka_t* rk() const { return rk_.get(); }
+  bool closed() const { return closed_; }
+
+  // Eager protocol: the whole assignment is replaced at each rebalance. Runs on the thread
+  // inside Poll/Close.
+  static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                rd_kafka_topic_partition_list_t* partitions, void* /*opaque*/) {
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      spdlog::info("kafka consumer {}: assigned {}", rd_kafka_name(rk), Describe(partitions));
+      if (auto assign_err = rd_kafka_assign(rk, partitions); assign_err) {
+        spdlog::error("kafka consumer {}: assign failed: {}", rd_kafka_name(rk),
+                      rd_kafka_err2str(assign_err));
+      }
+      return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+      spdlog::info("kafka consumer {}: revoked {}", rd_kafka_name(rk), Describe(partitions));
+      // Commit what was processed before someone else takes the partitions over.
+      CommitStored(rk, "commit on revoke").IgnoreError();
+    } else {
+      spdlog::warn("kafka consumer {}: rebalance error {}", rd_kafka_name(rk),
+                   rd_kafka_err2str(err));
+    }
+    rd_kafka_assign(rk, nullptr);
+  }
+
+  // Synchronous commit of the stored offsets; nothing stored is not an error.
+  static absl::Status CommitStored(rd_kafka_t* rk, absl::string_view what) {
+    const rd_kafka_resp_err_t err = rd_kafka_commit(rk, nullptr, /*async=*/0);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
+      return absl::OkStatus();
+    }
+    auto status =
+        ErrorToStatus(err, absl::StrCat("kafka consumer ", rd_kafka_name(rk), ": ", what));
+    spdlog::warn("{}", std::string(status.message()));
+    return status;
+  }
+
+  // Logs a consumer error at warn the first time its code is seen, then at debug.
+  void LogOnce(rd_kafka_resp_err_t err, const char* detail) {
+    if (seen_errors_.insert(err).second) {
+      spdlog::warn("kafka consumer {}: {} ({}); retrying", rd_kafka_name(rk_.get()), detail,
+                   rd_kafka_err2name(err));
+    } else {
+      spdlog::debug("kafka consumer {}: {} ({})", rd_kafka_name(rk_.get()), detail,
+                    rd_kafka_err2name(err));
+    }
+  }
+
+  absl::Status Close() {
+    if (closed_) return absl::OkStatus();
+    closed_ = true;
+    absl::Status status = CommitStored(rk_.get(), "commit on close");
+    const rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_.get());
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && status.ok()) {
+      status =
+          ErrorToStatus(err, absl::StrCat("kafka consumer ", rd_kafka_name(rk_.get()), ": close"));
+    }
+    return status;
+  }
+
+ private:
+  static std::string Describe(const rd_kafka_topic_partition_list_t* partitions) {
+    std::vector<std::string> names;
+    for (int i = 0; i < partitions->cnt; ++i) {
+      names.push_back(
+          absl::StrCat(partitions->elems[i].topic, "[", partitions->elems[i].partition, "]"));
+    }
+    return names.empty() ? "nothing" : absl::StrJoin(names, ",");
+  }
+
+  HandlePtr rk_;
+  bool closed_ = false;
+  std::set<rd_kafka_resp_err_t> seen_errors_;
+};
+
+absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions& options) {
+  if (options.group_id.empty()) {
+    return absl::InvalidArgumentError(
+        "kafka consumer: group_id is empty; every dyad consumer belongs to a group");
+  }
+  const internal::Properties defaults = {
+      {"group.id", options.group_id},
+      {"enable.auto.commit", "true"},
+      // Only offsets the caller stored after processing are committed (at least once).
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", options.auto_offset_reset},
+      {"isolation.level", options.isolation_level},
+      // Eager assignors: cooperative-sticky had fixes after 2.0.2 (see PLATFORM.md).
+      {"partition.assignment.strategy", "range,roundrobin"},
+  };
+  auto conf = internal::BuildConf(options.client, defaults);
+  if (!conf.ok()) return conf.status();
+  rd_kafka_conf_set_rebalance_cb(conf->get(), &Impl::RebalanceCallback);
+  auto rk = internal::NewHandle(RD_KAFKA_CONSUMER, std::move(*conf));
+  if (!rk.ok()) return rk.status();
+  // Serve all events (rebalances, errors, logs) from rd_kafka_consumer_poll.
+  rd_kafka_poll_set_consumer(rk->get());
+  return std::unique_ptr<Consumer>(new Consumer(std::make_unique<Impl>(std::move(*rk))));
+}
+
+Consumer::Consumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Consumer::~Consumer() {
+  if (auto status = impl_->Close(); !status.ok()) {
+    spdlog::warn("kafka consumer close: {}", std::string(status.message()));
+  }
+}
+
+absl::Status Consumer::Subscribe(const std::vector<std::string>& topics) {
+  if (impl_->closed()) return absl::FailedPreconditionError("kafka consumer: already closed");
+  if (topics.empty()) {
+    return absl::InvalidArgumentError("kafka consumer: subscribe to at least one topic");
+  }
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const auto& topic : topics) {
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  const rd_kafka_resp_err_t err = rd_kafka_subscribe(impl_->rk(), list.get());
+  return ErrorToStatus(err,
+                       absl::StrCat("kafka consumer: subscribe to ", absl::StrJoin(topics, ",")));
+}
+
+absl::StatusOr<std::optional<Message>> Consumer::Poll(std::chrono::milliseconds timeout) {
+  if (impl_->closed()) return absl::FailedPreconditionError("kafka consumer: already closed");
+  rd_kafka_t* rk = impl_->rk();
+  internal::MessagePtr msg(rd_kafka_consumer_poll(rk, static_cast<int>(timeout.count())));
+  if (msg == nullptr) {
+    if (auto fatal = internal::FatalErrorStatus(rk, "kafka consumer"); !fatal.ok()) return fatal;
+    return std::nullopt;
+  }
+  if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (msg->err == RD_KAFKA_RESP_ERR__FATAL) {
+      return internal::FatalErrorStatus(rk, "kafka consumer");
+    }
+    if (msg->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+        msg->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED) {
+      return ErrorToStatus(msg->err, "kafka consumer", rd_kafka_message_errstr(msg.get()));
+    }
+    // Partition EOF, unknown topic (may be created soon), broker down: librdkafka retries.
+    if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      impl_->LogOnce(msg->err, rd_kafka_message_errstr(msg.get()));
+    }
+    return std::nullopt;
+  }
+  Message out;
+  out.topic = rd_kafka_topic_name(msg->rkt);
+  out.partition = msg->partition;
+  out.offset = msg->offset;
+  if (msg->key != nullptr) out.key.assign(static_cast<const char*>(msg->key), msg->key_len);
+  if (msg->payload != nullptr) {
+    out.value.assign(static_cast<const char*>(msg->payload), msg->len);
+  }
+  rd_kafka_headers_t* hdrs = nullptr;  // owned by the message
+  if (rd_kafka_message_headers(msg.get(), &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name = nullptr;
+    const void* data = nullptr;
+    size_t size = 0;
+    for (size_t i = 0;
+         rd_kafka_header_get_all(hdrs, i, &name, &data, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      out.headers.emplace_back(name, data == nullptr
+                                         ? std::string()
+                                         : std::string(static_cast<const char*>(data), size));
+    }
+  }
+  rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+  const int64_t ts = rd_kafka_message_timestamp(msg.get(), &type);
+  out.timestamp_ms = type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1 : ts;
+  return out;
+}
+
+absl::Status Consumer::StoreOffset(const Message& message) {
+  if (impl_->closed()) return absl::FailedPreconditionError("kafka consumer: already closed");
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), message.topic.c_str(), message.partition)->offset =
+      message.offset + 1;
+  rd_kafka_resp_err_t err = rd_kafka_offsets_store(impl_->rk(), list.get());
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) err = list->elems[0].err;
+  if (err == RD_KAFKA_RESP_ERR__STATE) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "kafka consumer: cannot store offset for ", message.topic, "[", message.partition,
+        "]: the partition is no longer assigned to this consumer (rebalanced); its new owner "
+        "will process the record again, carry on polling"));
+  }
+  return ErrorToStatus(err, absl::StrCat("kafka consumer: store offset ", message.offset + 1,
+                                         " for ", message.topic, "[", message.partition, "]"));
+}
+
+absl::Status Consumer::Commit() {
+  if (impl_->closed()) return absl::FailedPreconditionError("kafka consumer: already closed");
+  return Impl::CommitStored(impl_->rk(), "commit");
+}
+
+absl::StatusOr<std::vector<TopicPartition>> Consumer::Assignment() const {
+  if (impl_->closed()) return std::vector<TopicPartition>{};
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  const rd_kafka_resp_err_t err = rd_kafka_assignment(impl_->rk(), &raw);
+  PartitionListPtr list(raw);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return ErrorToStatus(err, "kafka consumer: assignment");
+  }
+  std::vector<TopicPartition> out;
+  for (int i = 0; i < list->cnt; ++i) {
+    out.push_back({list->elems[i].topic, list->elems[i].partition});
+  }
+  return out;
+}
+
+absl::Status Consumer::Close() { return impl_->Close(); }
+
+}  // namespace dyad::kafka
