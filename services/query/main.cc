@@ -36,7 +36,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100));
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
       ->envname("DYAD_LOG_LEVEL");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help exits 0; any bad flag exits 1 after CLI11's one-line message (CONVENTIONS.md).
+    return app.exit(e) == 0 ? 0 : 1;
+  }
 
   if (auto status = dyad::core::InitLogging(log_level); !status.ok()) {
     std::fprintf(stderr, "dyad-query: --log-level: %s\n", std::string(status.message()).c_str());
