@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "embedded_registry.h"
 #include "rdkafka_util.h"
@@ -64,6 +67,16 @@ absl::StatusOr<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::Start(int broker
   // The mock cluster needs a client handle for its bookkeeping; it never sends anything.
   internal::ConfPtr conf(rd_kafka_conf_new());
   internal::InstallLogging(conf.get());
+  // This handle never connects anywhere: keep its "no bootstrap.servers" notice out of the log.
+  for (const auto& [key, value] :
+       {std::pair<const char*, const char*>{"client.id", "dyad-embedded-broker"},
+        {"log_level", "4"}}) {
+    std::array<char, 256> errstr{};
+    if (rd_kafka_conf_set(conf.get(), key, value, errstr.data(), errstr.size()) !=
+        RD_KAFKA_CONF_OK) {
+      return absl::InternalError(absl::StrCat("embedded broker: ", key, ": ", errstr.data()));
+    }
+  }
   auto rk = internal::NewHandle(RD_KAFKA_PRODUCER, std::move(conf));
   if (!rk.ok()) return rk.status();
   MockClusterPtr cluster(rd_kafka_mock_cluster_new(rk->get(), brokers));

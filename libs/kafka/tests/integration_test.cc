@@ -61,7 +61,7 @@ class KafkaTest : public ::testing::Test {
     ConsumerOptions options;
     options.client = Client();
     // Faster group joins and rebalances than the production defaults.
-    options.client.properties["session.timeout.ms"] = "6000";
+    options.client.properties["session.timeout.ms"] = "3000";
     options.client.properties["heartbeat.interval.ms"] = "200";
     options.group_id = group;
     options.isolation_level = isolation;
