@@ -9,13 +9,13 @@
 #include <utility>
 
 #include "dyad/coder/dictionary.h"
-#include "strings.h"
 #include "dyad/core/ids.h"
 #include "dyad/text/date_expressions.h"
 #include "dyad/text/normalize.h"
 #include "dyad/text/sentences.h"
 #include "dyad/text/tokens.h"
 #include "spdlog/spdlog.h"
+#include "strings.h"
 
 #ifndef DYAD_DEFAULT_DATA_DIR
 #define DYAD_DEFAULT_DATA_DIR "data"
@@ -64,7 +64,7 @@ struct NounPhrase {
   bool modifier = false;    // "Pakistan's exports", "Pakistan-US ties"
   bool place_only = false;  // after a locative preposition: "in Islamabad"
   bool adjacent_possessive = false;
-  int place_kind = 0;       // 1 country name, 2 seat or city
+  int place_kind = 0;  // 1 country name, 2 seat or city
 };
 
 struct ModifierHit {
@@ -76,8 +76,8 @@ struct ModifierHit {
 struct PatternMatch {
   int pattern = -1;
   std::size_t first = 0;
-  std::size_t end = 0;           // after the last element
-  std::size_t trigger_end = 0;   // after the last literal word
+  std::size_t end = 0;          // after the last element
+  std::size_t trigger_end = 0;  // after the last literal word
   int source_np = -1;
   int target_np = -1;
   int both_np = -1;
@@ -106,7 +106,8 @@ class Memory {
         for (auto it = recent_.rbegin(); it != recent_.rend() && out.size() < 2; ++it) {
           const int c = CountryOf(*it);
           if (c < 0) continue;
-          if (std::any_of(out.begin(), out.end(), [&](const ActorRef& o) { return o.country == c; })) {
+          if (std::any_of(out.begin(), out.end(),
+                          [&](const ActorRef& o) { return o.country == c; })) {
             continue;
           }
           ActorRef bare;
@@ -132,9 +133,8 @@ class Memory {
         out.clear();
         for (auto it = recent_.rbegin(); it != recent_.rend() && out.size() < 2; ++it) {
           if (it->agent_roles.empty() && it->person < 0) continue;
-          if (std::any_of(out.begin(), out.end(), [&](const ActorRef& o) {
-                return CountryOf(o) == CountryOf(*it);
-              })) {
+          if (std::any_of(out.begin(), out.end(),
+                          [&](const ActorRef& o) { return CountryOf(o) == CountryOf(*it); })) {
             continue;
           }
           out.push_back(*it);
@@ -189,7 +189,8 @@ v1::DateResolution ToProto(text::DateResolution r) {
 
 bool IsSingularOf(std::string_view token, std::string_view word) {
   if (token == word) return true;
-  if (token.size() == word.size() + 1 && token.back() == 's' && token.substr(0, word.size()) == word) {
+  if (token.size() == word.size() + 1 && token.back() == 's' &&
+      token.substr(0, word.size()) == word) {
     return true;
   }
   if (token.size() == word.size() + 2 && token.substr(word.size()) == "es" &&
@@ -375,7 +376,8 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
   for (std::size_t i = 0; i < n; ++i) {
     auto [len, entry] = LongestMatch(dict->discards_trie, tokens, i);
     if (entry != nullptr) {
-      if (dict->discards[static_cast<std::size_t>(entry->index)].article) ctx.discard_article = true;
+      if (dict->discards[static_cast<std::size_t>(entry->index)].article)
+        ctx.discard_article = true;
       return;
     }
   }
@@ -523,8 +525,8 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
         (g.end + 1 >= n || mention_at[g.end + 1] < 0)) {
       g.modifier = true;
     }
-    if (g.end + 1 < n && tokens[g.end].IsPunct('-') && tokens[g.end].end == tokens[g.end + 1].begin &&
-        mention_at[g.end + 1] >= 0) {
+    if (g.end + 1 < n && tokens[g.end].IsPunct('-') &&
+        tokens[g.end].end == tokens[g.end + 1].begin && mention_at[g.end + 1] >= 0) {
       g.modifier = true;
     }
     if (g.first > 0 && tokens[g.first - 1].IsPunct('-') && !groups.empty() &&
@@ -631,12 +633,14 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
     std::set<int> candidates;
     for (const auto& s : SingularForms(tokens[i].lower)) {
       auto it = dict->patterns_by_first_word.find("w:" + s);
-      if (it != dict->patterns_by_first_word.end()) candidates.insert(it->second.begin(), it->second.end());
+      if (it != dict->patterns_by_first_word.end())
+        candidates.insert(it->second.begin(), it->second.end());
     }
     for (const auto& l : lemmas(i)) {
       if (!dict->verb_lemmas.contains(l)) continue;
       auto it = dict->patterns_by_first_word.find("v:" + l);
-      if (it != dict->patterns_by_first_word.end()) candidates.insert(it->second.begin(), it->second.end());
+      if (it != dict->patterns_by_first_word.end())
+        candidates.insert(it->second.begin(), it->second.end());
     }
     for (int pi : candidates) {
       const Pattern& p = dict->patterns[static_cast<std::size_t>(pi)];
@@ -668,8 +672,7 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
                 const std::size_t last = at - 1;
                 if (last >= n || clause[last] != clause0 || mention_at[last] >= 0 ||
                     (tokens[last].kind != text::TokenKind::kWord &&
-                     tokens[last].kind != text::TokenKind::kNumber &&
-                     !tokens[last].IsPunct('-'))) {
+                     tokens[last].kind != text::TokenKind::kNumber && !tokens[last].IsPunct('-'))) {
                   return false;
                 }
               }
@@ -708,7 +711,8 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
     b = std::max(b, lit);
   }
   for (auto& m : matches) {
-    if (dict->patterns[static_cast<std::size_t>(m.pattern)].literal_count < best_literals[m.first]) {
+    if (dict->patterns[static_cast<std::size_t>(m.pattern)].literal_count <
+        best_literals[m.first]) {
       m.keep = false;
     }
   }
@@ -719,9 +723,29 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
       const auto& pc = dict->patterns[static_cast<std::size_t>(m.pattern)].code;
       const auto& oc = dict->patterns[static_cast<std::size_t>(o.pattern)].code;
       if (pc != oc) continue;
-      const bool inside = o.first <= m.first && m.end <= o.end && (o.end - o.first) > (m.end - m.first);
+      const bool inside =
+          o.first <= m.first && m.end <= o.end && (o.end - o.first) > (m.end - m.first);
       const bool same_span_dup = o.first == m.first && o.end == m.end && &o < &m;
       if (inside || same_span_dup) {
+        m.keep = false;
+        break;
+      }
+    }
+  }
+
+  // "threatened to impose sanctions": a modality word that is also a verb pattern is not an event
+  // of its own when another event follows it closely in the clause.
+  for (auto& m : matches) {
+    if (!m.keep) continue;
+    const bool in_modality = std::any_of(hits.begin(), hits.end(), [&](const ModifierHit& h) {
+      return (h.kind == ModifierKind::kThreatened || h.kind == ModifierKind::kPlanned ||
+              h.kind == ModifierKind::kNegation) &&
+             h.first <= m.first && m.first < h.end;
+    });
+    if (!in_modality) continue;
+    for (const auto& o : matches) {
+      if (&o != &m && o.keep && o.first > m.first && o.first <= m.trigger_end + 6 &&
+          clause[o.first] == clause[m.first]) {
         m.keep = false;
         break;
       }
@@ -882,7 +906,8 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
         const int dc = clause[d.first_token];
         const bool ok = pass == 0 ? dc == clause[m.first] : !clauses_with_matches.contains(dc);
         if (!ok) continue;
-        const std::size_t dist = d.first_token > m.first ? d.first_token - m.first : m.first - d.first_token;
+        const std::size_t dist =
+            d.first_token > m.first ? d.first_token - m.first : m.first - d.first_token;
         if (dist < best_distance) {
           best_distance = dist;
           date = &d;
@@ -913,7 +938,8 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
       const FinalActor fs = Finalize(s, event_day);
       const FinalActor ft = Finalize(t, event_day);
       if (fs.country.empty() || ft.country.empty()) continue;
-      if (fs.country == ft.country && (fs.roles == ft.roles || fs.roles.empty() || ft.roles.empty())) {
+      if (fs.country == ft.country &&
+          (fs.roles == ft.roles || fs.roles.empty() || ft.roles.empty())) {
         continue;
       }
       const std::string key = Cat(p.code, "|", fs.code, ">", ft.code);
@@ -983,9 +1009,8 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
       ev.set_negated(negated);
       ev.set_modality(modality);
       ev.set_coder_version(version);
-      ev.set_id(core::StableId(
-          "e-", Cat(ctx.article->id(), "|", sentence_index, "|", trig_b, "-", trig_e, "|",
-                             p.code, "|", fs.code, ">", ft.code)));
+      ev.set_id(core::StableId("e-", Cat(ctx.article->id(), "|", sentence_index, "|", trig_b, "-",
+                                         trig_e, "|", p.code, "|", fs.code, ">", ft.code)));
       ctx.events.push_back(std::move(ev));
     }
   }
@@ -1015,11 +1040,12 @@ std::vector<v1::Event> Coder::Impl::Code(const v1::Article& article,
         ctx.dateline_place.set_name(article.body().substr(b, e - b));
         ctx.dateline_place.set_origin("dateline");
         ctx.has_dateline_place = true;
-        if (entry != nullptr && (entry->kind == EntryKind::kSeat ||
-                                 entry->kind == EntryKind::kCountryAlias ||
-                                 entry->kind == EntryKind::kCountryName)) {
+        if (entry != nullptr &&
+            (entry->kind == EntryKind::kSeat || entry->kind == EntryKind::kCountryAlias ||
+             entry->kind == EntryKind::kCountryName)) {
           ctx.dateline_country = entry->index;
-          ctx.dateline_place.set_country(dict->countries[static_cast<std::size_t>(entry->index)].code);
+          ctx.dateline_place.set_country(
+              dict->countries[static_cast<std::size_t>(entry->index)].code);
           ctx.dateline_place.set_precision(entry->kind == EntryKind::kCountryName
                                                ? v1::PLACE_PRECISION_COUNTRY
                                                : v1::PLACE_PRECISION_CITY);

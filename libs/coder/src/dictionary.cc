@@ -7,11 +7,11 @@
 #include <sstream>
 
 #include "absl/status/status.h"
-#include "strings.h"
 #include "dyad/core/ids.h"
 #include "dyad/core/utf8.h"
 #include "dyad/text/normalize.h"
 #include "dyad/text/tokens.h"
+#include "strings.h"
 
 namespace dyad::coder {
 namespace {
@@ -34,7 +34,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(Cat(path, ": cannot open (set DYAD_DATA_DIR or the coder ",
-                                            "options to the directory holding dyad's data)"));
+                                   "options to the directory holding dyad's data)"));
   }
   std::ostringstream buf;
   buf << in.rdbuf();
@@ -144,12 +144,12 @@ absl::Status AddPhrase(PhraseNode& root, const FileLines& file, const Line& line
 std::string Plural(std::string_view w) {
   const std::string s(w);
   if (s.size() >= 3 && s.substr(s.size() - 3) == "man") return s.substr(0, s.size() - 3) + "men";
-  if (s.size() >= 2 && s.back() == 'y' && std::string_view("aeiou").find(s[s.size() - 2]) ==
-                                               std::string_view::npos) {
+  if (s.size() >= 2 && s.back() == 'y' &&
+      std::string_view("aeiou").find(s[s.size() - 2]) == std::string_view::npos) {
     return s.substr(0, s.size() - 1) + "ies";
   }
-  if (s.back() == 's' || s.back() == 'x' || (s.size() >= 2 && (s.substr(s.size() - 2) == "ch" ||
-                                                               s.substr(s.size() - 2) == "sh"))) {
+  if (s.back() == 's' || s.back() == 'x' ||
+      (s.size() >= 2 && (s.substr(s.size() - 2) == "ch" || s.substr(s.size() - 2) == "sh"))) {
     return s + "es";
   }
   return s + "s";
@@ -200,7 +200,8 @@ absl::Status LoadIgos(const std::string& dir, Dictionaries& d) {
   if (!file.ok()) return file.status();
   for (const Line& line : file->lines) {
     const auto f = Fields(line.text);
-    if (f.size() < 2 || f.size() > 3) return LineError(*file, line, "expected CODE | name | aliases");
+    if (f.size() < 2 || f.size() > 3)
+      return LineError(*file, line, "expected CODE | name | aliases");
     if (!IsUpperCode(f[0], 3)) {
       return LineError(*file, line, "IGO code must be upper-case letters or digits, 3 or more");
     }
@@ -316,10 +317,10 @@ absl::Status LoadAgents(const std::string& dir, Dictionaries& d) {
   return absl::OkStatus();
 }
 
-absl::Status LoadKeyed(const std::string& path, bool required, Dictionaries& d,
-                       const std::function<absl::Status(const FileLines&, const Line&,
-                                                        const std::string&, const std::string&)>&
-                           add) {
+absl::Status LoadKeyed(
+    const std::string& path, bool required, Dictionaries& d,
+    const std::function<absl::Status(const FileLines&, const Line&, const std::string&,
+                                     const std::string&)>& add) {
   auto file = ReadDictionary(path, d.digest_input);
   if (!file.ok()) {
     if (!required && absl::IsNotFound(file.status())) return absl::OkStatus();
@@ -379,9 +380,9 @@ absl::Status ParsePattern(const FileLines& file, const Line& line, const std::st
   if (sources > 1 || targets > 1 || both > 1 || (both == 1 && (sources + targets) > 0)) {
     return LineError(file, line, "at most one $ and one +, or one % alone");
   }
-  p.starts_with_verb = std::any_of(p.elements[0].alternatives.begin(),
-                                   p.elements[0].alternatives.end(),
-                                   [](const auto& a) { return a.verb; });
+  p.starts_with_verb =
+      std::any_of(p.elements[0].alternatives.begin(), p.elements[0].alternatives.end(),
+                  [](const auto& a) { return a.verb; });
   const auto& last = p.elements.back();
   if (last.type == PatternElement::Type::kGap) {
     return LineError(file, line, "a pattern cannot end with ~");
@@ -402,8 +403,7 @@ absl::Status LoadVerbs(const std::string& dir, Dictionaries& d,
       return LineError(*file, line, "event code must be 2 to 4 digits (CAMEO)");
     }
     if (known != nullptr && !known->contains(code)) {
-      return LineError(*file, line,
-                       Cat("event code ", code, " is not in the CAMEO table"));
+      return LineError(*file, line, Cat("event code ", code, " is not in the CAMEO table"));
     }
     Pattern p;
     p.code = code;
@@ -519,10 +519,14 @@ absl::StatusOr<std::unique_ptr<Dictionaries>> LoadDictionaries(
   auto add_modifier = [&](const FileLines& file, const Line& line, const std::string& kind,
                           const std::string& phrase) -> absl::Status {
     static const std::map<std::string, ModifierKind> kKinds = {
-        {"NEGATION", ModifierKind::kNegation},       {"PLANNED", ModifierKind::kPlanned},
-        {"THREATENED", ModifierKind::kThreatened},   {"CONDITIONAL", ModifierKind::kConditional},
-        {"CLAIMED", ModifierKind::kClaimed},         {"CLAUSE", ModifierKind::kClause},
-        {"PARENTHETICAL", ModifierKind::kParenthetical}, {"LOCATIVE", ModifierKind::kLocative}};
+        {"NEGATION", ModifierKind::kNegation},
+        {"PLANNED", ModifierKind::kPlanned},
+        {"THREATENED", ModifierKind::kThreatened},
+        {"CONDITIONAL", ModifierKind::kConditional},
+        {"CLAIMED", ModifierKind::kClaimed},
+        {"CLAUSE", ModifierKind::kClause},
+        {"PARENTHETICAL", ModifierKind::kParenthetical},
+        {"LOCATIVE", ModifierKind::kLocative}};
     auto it = kKinds.find(kind);
     if (it == kKinds.end()) {
       return LineError(file, line,
@@ -561,8 +565,8 @@ absl::StatusOr<CameoTable> CameoTable::Load(const std::string& path) {
     if (number == 1) {
       if (cols.size() < 4 || cols[0] != "code" || cols[2] != "goldstein" ||
           cols[3] != "quad_class") {
-        return absl::InvalidArgumentError(Cat(
-            name, ":1: header must start code, name, goldstein, quad_class (TAB-separated)"));
+        return absl::InvalidArgumentError(
+            Cat(name, ":1: header must start code, name, goldstein, quad_class (TAB-separated)"));
       }
       continue;
     }
@@ -615,14 +619,12 @@ absl::StatusOr<ToneLexicon> ToneLexicon::Load(const std::string& path) {
     if (raw.empty()) continue;
     const std::vector<std::string_view> cols = Split(raw, '\t');
     if (cols.size() < 2) {
-      return absl::InvalidArgumentError(
-          Cat(name, ":", number, ": expected token TAB valence"));
+      return absl::InvalidArgumentError(Cat(name, ":", number, ": expected token TAB valence"));
     }
     double v = 0;
     auto [p, ec] = std::from_chars(cols[1].data(), cols[1].data() + cols[1].size(), v);
     if (ec != std::errc() || p != cols[1].data() + cols[1].size()) {
-      return absl::InvalidArgumentError(
-          Cat(name, ":", number, ": bad valence \"", cols[1], "\""));
+      return absl::InvalidArgumentError(Cat(name, ":", number, ": bad valence \"", cols[1], "\""));
     }
     lex.valence_[std::string(cols[0])] = v;
   }

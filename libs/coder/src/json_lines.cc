@@ -1,9 +1,9 @@
 #include "dyad/coder/json_lines.h"
 
 #include "absl/status/status.h"
-#include "strings.h"
 #include "dyad/core/utf8.h"
 #include "nlohmann/json.hpp"
+#include "strings.h"
 
 namespace dyad::coder {
 namespace {
@@ -121,8 +121,7 @@ absl::StatusOr<CodeRequest> ParseCodeRequest(std::string_view line) {
         Cat("line of ", line.size(), " bytes is longer than 16 MiB; split the text"));
   }
   if (auto bad = core::FindInvalidUtf8(line)) {
-    return absl::InvalidArgumentError(
-        Cat("invalid UTF-8 at byte ", *bad, "; send UTF-8 text"));
+    return absl::InvalidArgumentError(Cat("invalid UTF-8 at byte ", *bad, "; send UTF-8 text"));
   }
   const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {

@@ -13,10 +13,8 @@ inline void Append(std::string& out, const char* s) { out.append(s); }
 inline void Append(std::string& out, const std::string& s) { out.append(s); }
 inline void Append(std::string& out, char c) { out.push_back(c); }
 template <typename T>
-  requires std::is_arithmetic_v<T>
-void Append(std::string& out, T v) {
-  out.append(std::to_string(v));
-}
+requires std::is_arithmetic_v<T>
+void Append(std::string& out, T v) { out.append(std::to_string(v)); }
 
 // Concatenates strings, string views and numbers.
 template <typename... A>
@@ -27,7 +25,9 @@ std::string Cat(const A&... parts) {
 }
 
 inline std::string_view Strip(std::string_view s) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; };
+  auto space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+  };
   while (!s.empty() && space(s.front())) s.remove_prefix(1);
   while (!s.empty() && space(s.back())) s.remove_suffix(1);
   return s;

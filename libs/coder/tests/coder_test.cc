@@ -1,5 +1,6 @@
 #include "dyad/coder/coder.h"
 
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -76,7 +77,9 @@ std::string All(const std::vector<v1::Event>& events) {
 
 class SeedArticleTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { events_ = new std::vector<v1::Event>(SharedCoder().CodeArticle(SeedArticle())); }
+  static void SetUpTestSuite() {
+    events_ = new std::vector<v1::Event>(SharedCoder().CodeArticle(SeedArticle()));
+  }
   static void TearDownTestSuite() {
     delete events_;
     events_ = nullptr;
@@ -210,6 +213,169 @@ TEST_F(SeedArticleTest, OffsetsPointIntoTheBody) {
     EXPECT_GT(e.tone(), 0.0);
     EXPECT_GT(e.confidence(), 0.0);
   }
+}
+
+// --- Sentence-level behaviour (CodeText) ---
+
+std::vector<v1::Event> Code(std::string_view text, core::CivilDate date = {2025, 9, 14}) {
+  return SharedCoder().CodeText("t", text, date, true);
+}
+
+TEST(CodeTextTest, OfficeHolderDependsOnEventDate) {
+  auto now = Code("Marco Rubio praised Pakistan.");
+  ASSERT_EQ(now.size(), 1u) << All(now);
+  EXPECT_EQ(now[0].source().code(), "USAGOV");
+  auto senator = Code("Marco Rubio praised Pakistan.", {2015, 6, 1});
+  ASSERT_EQ(senator.size(), 1u);
+  EXPECT_EQ(senator[0].source().code(), "USALEG");
+  auto before = Code("Marco Rubio praised Pakistan.", {2005, 6, 1});
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_EQ(before[0].source().code(), "USA");  // not in office: the country only
+  // The event date, not the publication date, picks the office holder.
+  auto dated = Code("Rubio praised Pakistan in March 2015.");
+  ASSERT_EQ(dated.size(), 1u);
+  EXPECT_EQ(dated[0].source().code(), "USALEG");
+  EXPECT_EQ(dated[0].date().date(), "2015-03-01");
+}
+
+TEST(CodeTextTest, TitlesAndPossessives) {
+  auto e = Code("Pakistan's foreign minister praised the Indian army.");
+  ASSERT_EQ(e.size(), 1u) << All(e);
+  EXPECT_EQ(e[0].source().code(), "PAKGOV");
+  EXPECT_EQ(e[0].target().code(), "INDMIL");
+  EXPECT_EQ(e[0].source().text(), "Pakistan's foreign minister");
+  auto us = Code("US President Donald Trump praised India.");
+  ASSERT_EQ(us.size(), 1u);
+  EXPECT_EQ(us[0].source().code(), "USAGOV");
+  EXPECT_EQ(us[0].source().name(), "Donald Trump");
+}
+
+TEST(CodeTextTest, CompoundSubjectCodesBothDirections) {
+  auto e = Code("India and China discussed border issues on Monday.");
+  ASSERT_EQ(e.size(), 2u) << All(e);
+  EXPECT_EQ(e[0].code(), "040");
+  EXPECT_NE(e[0].source().code(), e[1].source().code());
+  EXPECT_EQ(e[0].date().date(), "2025-09-08");
+}
+
+TEST(CodeTextTest, BrokeredCeasefireGivesTruceAndMediation) {
+  auto e = Code("Trump brokered a ceasefire between India and Pakistan in May.");
+  int truce = 0, mediation = 0;
+  for (const auto& ev : e) {
+    if (ev.code() == "0871") ++truce;
+    if (ev.code() == "045" && ev.source().code() == "USAGOV") ++mediation;
+  }
+  EXPECT_EQ(truce, 2) << All(e);
+  EXPECT_EQ(mediation, 2) << All(e);
+}
+
+TEST(CodeTextTest, NegationAndModality) {
+  auto neg = Code("Pakistan did not praise India.");
+  ASSERT_EQ(neg.size(), 1u) << All(neg);
+  EXPECT_TRUE(neg[0].negated());
+  auto threat = Code("India threatened to impose sanctions on Pakistan.");
+  ASSERT_EQ(threat.size(), 1u) << All(threat);
+  EXPECT_EQ(threat[0].code(), "163");
+  EXPECT_EQ(threat[0].modality(), v1::MODALITY_THREATENED);
+  auto plan = Code("China plans to visit Nepal.");
+  ASSERT_EQ(plan.size(), 1u) << All(plan);
+  EXPECT_EQ(plan[0].modality(), v1::MODALITY_PLANNED);
+  auto cond = Code("If talks fail, Iran would attack Israel.");
+  ASSERT_EQ(cond.size(), 1u) << All(cond);
+  EXPECT_EQ(cond[0].modality(), v1::MODALITY_CONDITIONAL);
+  auto plain = Code("Iran attacked Israel.");
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_EQ(plain[0].modality(), v1::MODALITY_ASSERTED);
+  EXPECT_FALSE(plain[0].negated());
+}
+
+TEST(CodeTextTest, NegatedEventsCanBeDropped) {
+  CoderOptions options = DefaultCoderOptions();
+  options.emit_negated = false;
+  auto coder = Coder::Load(options);
+  ASSERT_TRUE(coder.ok());
+  EXPECT_TRUE(
+      (*coder)->CodeText("t", "Pakistan did not praise India.", {2025, 9, 14}, true).empty());
+}
+
+TEST(CodeTextTest, PassiveByAgent) {
+  auto e = Code("India was criticized by Pakistan.");
+  ASSERT_EQ(e.size(), 1u) << All(e);
+  EXPECT_EQ(e[0].source().country(), "PAK");
+  EXPECT_EQ(e[0].target().country(), "IND");
+}
+
+TEST(CodeTextTest, NounTriggerWithModifierSource) {
+  auto e = Code("The US tariffs on India hurt exporters.");
+  ASSERT_EQ(e.size(), 1u) << All(e);
+  EXPECT_EQ(e[0].source().country(), "USA");
+  EXPECT_EQ(e[0].target().country(), "IND");
+  EXPECT_EQ(e[0].code(), "163");
+}
+
+TEST(CodeTextTest, PlacesAndDatelines) {
+  auto e = Code("Pakistan praised India in Islamabad.");
+  ASSERT_EQ(e.size(), 1u) << All(e);
+  EXPECT_EQ(e[0].target().country(), "IND");
+  EXPECT_EQ(e[0].place().name(), "Islamabad");
+  EXPECT_EQ(e[0].place().country(), "PAK");
+  EXPECT_EQ(e[0].place().precision(), v1::PLACE_PRECISION_CITY);
+  EXPECT_EQ(e[0].place().origin(), "text");
+  auto d = Code("NEW DELHI: India praised Nepal.");
+  ASSERT_EQ(d.size(), 1u) << All(d);
+  EXPECT_EQ(d[0].place().name(), "NEW DELHI");
+  EXPECT_EQ(d[0].place().country(), "IND");
+  EXPECT_EQ(d[0].place().origin(), "dateline");
+  EXPECT_EQ(d[0].sentence(), "India praised Nepal.");
+}
+
+TEST(CodeTextTest, ReferencesResolveToEarlierActors) {
+  auto e = Code(
+      "Modi met Shehbaz Sharif in Tashkent. The two leaders discussed trade. Both countries "
+      "praised Russia.");
+  int discuss = 0, praise = 0;
+  for (const auto& ev : e) {
+    if (ev.code() == "040" && ev.sentence_index() == 1) ++discuss;
+    if (ev.code() == "051" && ev.target().country() == "RUS") ++praise;
+  }
+  EXPECT_EQ(discuss, 2) << All(e);
+  EXPECT_EQ(praise, 2) << All(e);
+}
+
+TEST(CodeTextTest, NoEventWithoutTwoActors) {
+  EXPECT_TRUE(
+      Code("Pakistan's exports to the US totaled $5.44 billion in fiscal year 2023-2024.").empty());
+  EXPECT_TRUE(Code("The minister discussed the weather.").empty());
+  EXPECT_TRUE(Code("").empty());
+}
+
+TEST(CodeTextTest, DiscardedSentences) {
+  EXPECT_TRUE(Code("India praised Pakistan after the World Cup final.").empty());
+}
+
+TEST(CodeTextTest, WithoutSplittingTheWholeTextIsOneSentence) {
+  auto e =
+      SharedCoder().CodeText("t", "India praised Nepal. China praised Laos.", {2025, 9, 14}, false);
+  for (const auto& ev : e) EXPECT_EQ(ev.sentence_index(), 0);
+  EXPECT_FALSE(e.empty());
+}
+
+TEST(CodeTextTest, BoundedOnHostileInput) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string no_punct;
+  while (no_punct.size() < (1u << 20)) no_punct += "Pakistan praised India and China discussed ";
+  auto e1 = Code(no_punct);
+  EXPECT_LE(e1.size(), 2000u);
+  std::string garbage;
+  for (int i = 0; i < (1 << 20); ++i) garbage.push_back(static_cast<char>((i * 2654435761u) >> 24));
+  auto e2 = SharedCoder().CodeText("g", garbage, {2025, 9, 14}, true);
+  auto e3 = SharedCoder().CodeText("g", garbage, {2025, 9, 14}, false);
+  std::string one_word(1 << 20, 'a');
+  auto e4 = Code(one_word);
+  EXPECT_TRUE(e4.empty());
+  const auto seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 60.0);
 }
 
 }  // namespace

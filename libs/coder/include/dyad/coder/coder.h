@@ -48,8 +48,7 @@ class Coder {
 
   // Codes `text` (one sentence, or many when `split_sentences`) published on `date`.
   std::vector<dyad::v1::Event> CodeText(std::string_view id, std::string_view text,
-                                        const core::CivilDate& date,
-                                        bool split_sentences) const;
+                                        const core::CivilDate& date, bool split_sentences) const;
 
   // "dyad-coder/<version>+<dictionary digest>", written into every Event.
   const std::string& version() const;

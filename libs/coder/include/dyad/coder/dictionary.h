@@ -63,7 +63,7 @@ enum class ModifierKind {
 struct PatternElement {
   enum class Type { kWords, kGap, kSource, kTarget, kBoth };
   struct Alternative {
-    std::string word;  // lower case
+    std::string word;   // lower case
     bool verb = false;  // "*lemma": matches inflected forms
   };
   Type type = Type::kWords;
@@ -133,7 +133,7 @@ struct Dictionaries {
   std::vector<Modifier> modifiers;
   std::vector<Discard> discards;
   std::vector<Pattern> patterns;
-  PhraseNode actors;     // countries, seats, people, IGOs, agents, references
+  PhraseNode actors;  // countries, seats, people, IGOs, agents, references
   PhraseNode modifiers_trie;
   PhraseNode discards_trie;
   // Patterns by the lower-case word or verb lemma of their first element.
