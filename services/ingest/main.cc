@@ -28,7 +28,9 @@ int Fail(const std::string& message) {
 
 int main(int argc, char** argv) {
   CLI::App app{"dyad-ingest: validates articles and publishes them to Kafka (dyad.articles.v1)"};
-  dyad::kafka::ClientConfig client{.brokers = "127.0.0.1:9092", .client_id = "dyad-ingest"};
+  dyad::kafka::ClientConfig client;
+  client.brokers = "127.0.0.1:9092";
+  client.client_id = "dyad-ingest";
   std::vector<std::string> kafka_config;
   std::string listen = "127.0.0.1:50051";
   std::string log_level = "info";
@@ -69,7 +71,12 @@ int main(int argc, char** argv) {
                  "Article ids remembered for duplicate suppression")
       ->envname("DYAD_INGEST_DEDUP_CAPACITY")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help exits 0; every bad flag exits 1 (CONVENTIONS.md), whatever CLI11's own code.
+    return app.exit(e) == 0 ? 0 : 1;
+  }
 
   if (auto status = dyad::core::InitLogging(log_level); !status.ok()) {
     return Fail(std::string(status.message()));
@@ -79,10 +86,17 @@ int main(int argc, char** argv) {
     return Fail("--kafka-config: " + std::string(properties.status().message()));
   client.properties = *properties;
 
+  // Check the address before waiting for Kafka, so a typo fails at once.
+  if (const auto colon = listen.rfind(':');
+      colon == std::string::npos || colon == 0 || colon + 1 == listen.size() ||
+      listen.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
+    return Fail("--listen '" + listen + "' is not host:port (e.g. 127.0.0.1:50051)");
+  }
+
   const dyad::kafka::TopicSpec topic{dyad::kafka::kArticlesTopic, partitions, replication_factor};
   if (auto status = dyad::kafka::EnsureTopic(client, topic); !status.ok()) {
     return Fail("cannot create topic " + topic.name + " on " + client.brokers + ": " +
-                std::string(status.message()) + " (check --brokers and --kafka-config)");
+                std::string(status.message()));
   }
 
   dyad::ingest::KafkaWriterOptions writer_options;
