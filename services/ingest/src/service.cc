@@ -104,13 +104,14 @@ class PublishStreamReactor final : public grpc::ServerReadReactor<PublishRequest
                          "dyad-ingest is overloaded; retry the stream after a moment"));
         } else if (in_flight_ < service_->options_.max_stream_in_flight) {
           read_next = true;
+          ++reads_starting_;
         } else {
           paused_ = true;
         }
       }
       finish = ShouldFinishLocked();
     }
-    if (read_next) StartRead(&request_);
+    if (read_next) StartNextRead();
     if (finish) DoFinish();
   }
 
@@ -146,19 +147,20 @@ class PublishStreamReactor final : public grpc::ServerReadReactor<PublishRequest
       } else if (result.status().code() == absl::StatusCode::kInvalidArgument) {
         slot.rejected = true;
         slot.field = InvalidField(result.status());
-        slot.message = std::string(std::string(result.status().message()));
+        slot.message = std::string(result.status().message());
       } else {
         slot.rejected = true;
-        slot.message = std::string(std::string(result.status().message()));
+        slot.message = std::string(result.status().message());
         Stop(result.status());
       }
       if (paused_ && !stopped_ && !cancelled_) {
         paused_ = false;
         read_next = true;
+        ++reads_starting_;
       }
       finish = ShouldFinishLocked();
     }
-    if (read_next) StartRead(&request_);
+    if (read_next) StartNextRead();
     if (finish) DoFinish();
   }
 
@@ -168,8 +170,20 @@ class PublishStreamReactor final : public grpc::ServerReadReactor<PublishRequest
     failure_ = std::move(status);
   }
 
+  // Starts the read decided under the lock; Finish must not overtake a StartRead in progress.
+  void StartNextRead() {
+    StartRead(&request_);
+    bool finish = false;
+    {
+      std::lock_guard lock(mu_);
+      --reads_starting_;
+      finish = ShouldFinishLocked();
+    }
+    if (finish) DoFinish();
+  }
+
   bool ShouldFinishLocked() {
-    if (finished_ || in_flight_ > 0) return false;
+    if (finished_ || in_flight_ > 0 || reads_starting_ > 0) return false;
     if (!reading_done_ && !stopped_ && !(paused_ && cancelled_)) return false;
     finished_ = true;
     return true;
@@ -220,6 +234,7 @@ class PublishStreamReactor final : public grpc::ServerReadReactor<PublishRequest
   bool stopped_ = false;
   bool cancelled_ = false;
   bool finished_ = false;
+  int reads_starting_ = 0;  // StartRead calls decided but not yet returned
   absl::Status failure_;
 };
 

@@ -52,9 +52,12 @@ struct BuildOptions {
 
 // Validates and normalises `input` into an Article with id, content_hash and ingested_at = `now`.
 // INVALID_ARGUMENT naming the field: text (empty or whitespace-only, invalid UTF-8 with its byte
-// offset, over max_article_bytes), title (too long, line breaks, invalid UTF-8), url (scheme not
-// http/https, no host, spaces, too long), published_at (before 1900 or far in the future), source,
-// language, summary.
+// offset, over max_article_bytes), title (too long, invalid UTF-8), url (scheme not http/https,
+// no host, user info, spaces, too long), published_at (before 1900 or more than max_future_skew
+// after `now`), source, language (not a BCP 47 shape), summary (too many or too long bullets).
+// Normalisation: body as NormalizeText; title and source have runs of whitespace (line breaks
+// too) collapsed to one space; language defaults to "en"; source defaults to SourceFromUrl.
+// published_at absent → `now` with origin INGEST_TIME, else origin STATED.
 absl::StatusOr<dyad::v1::Article> BuildArticle(const ArticleInput& input,
                                                const BuildOptions& options, absl::Time now);
 
