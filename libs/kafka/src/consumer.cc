@@ -196,7 +196,8 @@ absl::Status Consumer::StoreOffset(const Message& message) {
       message.offset + 1;
   rd_kafka_resp_err_t err = rd_kafka_offsets_store(impl_->rk(), list.get());
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) err = list->elems[0].err;
-  if (err == RD_KAFKA_RESP_ERR__STATE) {
+  // 2.0.2 answers _UNKNOWN_PARTITION for a partition not assigned here, later versions _STATE.
+  if (err == RD_KAFKA_RESP_ERR__STATE || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) {
     return absl::FailedPreconditionError(absl::StrCat(
         "kafka consumer: cannot store offset for ", message.topic, "[", message.partition,
         "]: the partition is no longer assigned to this consumer (rebalanced); its new owner "

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dyad/kafka/admin.h"
@@ -300,6 +301,83 @@ TEST(EmbeddedBrokerTest, DeliveryToDownedBrokerIsUnavailableWithinMessageTimeout
     after = (*producer)->ProduceSync("down", "k", "after", milliseconds(5000)).status();
   }
   EXPECT_TRUE(after.ok()) << after;
+}
+
+TEST_F(KafkaTest, EnsureTopicAgainstMockOutOfProcessFallsBackToAutoCreation) {
+  // "localhost:port" is not how this process registered the broker, so EnsureTopic talks to it
+  // over the wire as `dyad broker`'s clients in other processes do: the mock cluster has no
+  // CreateTopics, so the topic is auto-created with the mock's default partition count.
+  const std::string port =
+      broker_->bootstrap_servers().substr(broker_->bootstrap_servers().rfind(':') + 1);
+  ClientConfig client;
+  client.brokers = "localhost:" + port;
+  const auto start = Clock::now();
+  auto status = EnsureTopic(client, {"remote-ensured", 6, 1}, milliseconds(5000));
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
+  status = EnsureTopic(client, {"remote-ensured", 6, 1}, milliseconds(5000));
+  EXPECT_TRUE(status.ok()) << status;
+
+  auto consumer = MakeConsumer("g-remote", {"remote-ensured"});
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  std::vector<TopicPartition> assigned;
+  while (assigned.empty() && Clock::now() < deadline) {
+    ASSERT_TRUE(consumer->Poll(milliseconds(100)).ok());
+    assigned = *consumer->Assignment();
+  }
+  EXPECT_EQ(assigned.size(), 4u);  // librdkafka 2.0.2 mock default, not the 6 asked for
+}
+
+TEST_F(KafkaTest, ProducingToAnUnknownTopicAutoCreatesIt) {
+  auto producer = MakeProducer();
+  auto report = producer->ProduceSync("never-created", "k", "v", milliseconds(5000));
+  EXPECT_TRUE(report.ok()) << report.status();
+}
+
+TEST_F(KafkaTest, SubscribingToAMissingTopicIsNotAnError) {
+  auto consumer = MakeConsumer("g-missing", {"missing-topic"});
+  for (int i = 0; i < 10; ++i) {
+    auto polled = consumer->Poll(milliseconds(100));
+    ASSERT_TRUE(polled.ok()) << polled.status();
+    EXPECT_FALSE(polled->has_value());
+  }
+}
+
+TEST_F(KafkaTest, StoreOffsetForAnUnassignedPartitionIsFailedPrecondition) {
+  CreateTopic("unassigned", 1);
+  auto consumer = MakeConsumer("g-unassigned", {"unassigned"});
+  Message foreign;
+  foreign.topic = "unassigned";
+  foreign.partition = 0;
+  foreign.offset = 7;
+  EXPECT_EQ(consumer->StoreOffset(foreign).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(KafkaTest, ProducerIsSafeToShareAcrossThreads) {
+  CreateTopic("threads", 3);
+  auto producer = MakeProducer();
+  std::atomic<int> delivered{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        const std::string key = "t" + std::to_string(t) + "-" + std::to_string(i);
+        if (i % 10 == 0) {
+          if (producer->ProduceSync("threads", key, "v", milliseconds(5000)).ok()) ++delivered;
+        } else {
+          EXPECT_TRUE(producer
+                          ->Produce("threads", key, "v",
+                                    [&](const DeliveryReport& r) {
+                                      if (r.status.ok()) ++delivered;
+                                    })
+                          .ok());
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(producer->Flush(milliseconds(10000)), 0);
+  EXPECT_EQ(delivered.load(), 200);
 }
 
 TEST_F(KafkaTest, EmptyKeyAndOneMegabyteValue) {
