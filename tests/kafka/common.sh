@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by fetch-kafka.sh and kafka.sh (sourced, not run).
 # KAFKA_TEST_DIR: this folder. KAFKA_HOME_DIR: jars and run state (gitignored).
 

@@ -22,14 +22,14 @@
 #   quorum ARGS...   Kafka's kafka-metadata-quorum tool, e.g. quorum describe --status
 #
 # Environment: DYAD_KAFKA_DIR (default tests/kafka/.kafka), DYAD_KAFKA_HEAP (512m),
-# DYAD_KAFKA_JVM_OPTS (extra JVM flags), DYAD_KAFKA_START_TIMEOUT (90 s),
+# DYAD_KAFKA_JVM_OPTS (extra JVM flags), DYAD_KAFKA_START_TIMEOUT (120 s),
 # DYAD_KAFKA_STOP_TIMEOUT (30 s), JAVA_HOME.
 # Diagnostics go to stderr; stdout carries only the bootstrap servers.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 CLUSTER_ENV="$KAFKA_RUN_DIR/cluster.env"
-START_TIMEOUT="${DYAD_KAFKA_START_TIMEOUT:-90}"
+START_TIMEOUT="${DYAD_KAFKA_START_TIMEOUT:-120}"
 STOP_TIMEOUT="${DYAD_KAFKA_STOP_TIMEOUT:-30}"
 READY_MARKER='Kafka Server started'
 
@@ -227,12 +227,12 @@ check_metadata() {
 # wait minutes, so they get QUORUM_GRACE seconds and then SIGKILL.
 QUORUM_GRACE=3
 stop_nodes() {
-  local i pid deadline pids=() nodes=()
+  local i pid deadline pids=() stopping=()
   for i in "$@"; do
     pid="$(node_pid "$i")"
     if [[ -n "$pid" ]]; then
       kill -TERM "$pid" 2>/dev/null || true
-      pids+=("$pid") nodes+=("$i")
+      pids+=("$pid") stopping+=("$i")
     fi
   done
   ((${#pids[@]})) || return 0
@@ -254,7 +254,7 @@ stop_nodes() {
     if [[ -n "$reason" ]]; then
       for idx in "${!pids[@]}"; do
         if pid_alive "${pids[$idx]}"; then
-          kafka_log "node ${nodes[$idx]} (pid ${pids[$idx]}) $reason; sending SIGKILL"
+          kafka_log "node ${stopping[$idx]} (pid ${pids[$idx]}) $reason; sending SIGKILL"
           kill -KILL "${pids[$idx]}" 2>/dev/null || true
         fi
       done
@@ -265,7 +265,7 @@ stop_nodes() {
     fi
     sleep 0.2
   done
-  for i in "${nodes[@]}"; do rm -f "$(node_dir "$i")/pid"; done
+  for i in "${stopping[@]}"; do rm -f "$(node_dir "$i")/pid"; done
 }
 
 cmd_start() {
