@@ -91,7 +91,12 @@ class Memory {
     recent_.push_back(a);
     if (recent_.size() > 32) recent_.erase(recent_.begin());
   }
-  void SetGroup(const std::vector<ActorRef>& group) { group_ = group; }
+  void SetGroup(const std::vector<ActorRef>& group) {
+    group_ = group;
+    group_sentence_ = sentence_;
+  }
+  // The sentence being coded: "they" only refers to a group named in it or the one before.
+  void SetSentence(std::size_t sentence) { sentence_ = sentence; }
 
   std::vector<ActorRef> Resolve(ReferenceKind kind) const {
     switch (kind) {
@@ -117,8 +122,8 @@ class Memory {
         return out.size() == 2 ? out : std::vector<ActorRef>{};
       }
       case ReferenceKind::kPlural:
-        if (group_.size() >= 2) return group_;
-        [[fallthrough]];
+        if (group_.size() >= 2 && sentence_ <= group_sentence_ + 1) return group_;
+        return {};
       case ReferenceKind::kPair: {
         std::vector<ActorRef> out;
         for (auto it = recent_.rbegin(); it != recent_.rend() && out.size() < 2; ++it) {
@@ -152,6 +157,8 @@ class Memory {
   int CountryOf(const ActorRef& a) const { return country_of ? country_of(a) : a.country; }
   std::vector<ActorRef> recent_;
   std::vector<ActorRef> group_;
+  std::size_t sentence_ = 0;
+  std::size_t group_sentence_ = 0;
 };
 
 struct FinalActor {
@@ -559,20 +566,39 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
     np.place_kind = groups[gi].place_kind;
     bool any_reference = groups[gi].reference;
     bool all_agent_only = groups[gi].has_agent_only;
+    // "A and B", "A, B and C" (a comma list only counts when "and" closes it).
     std::size_t gj = gi;
+    std::size_t last_and = gi;
     while (gj + 1 < groups.size()) {
       const Group& next = groups[gj + 1];
       std::size_t k = groups[gj].end;
-      if (k >= n || tokens[k].lower != "and") break;
-      ++k;
+      if (k >= n) break;
+      bool joined_by_and = false;
+      if (tokens[k].IsPunct(',')) {
+        ++k;
+        if (k < n && tokens[k].lower == "and") {
+          ++k;
+          joined_by_and = true;
+        }
+      } else if (tokens[k].lower == "and") {
+        ++k;
+        joined_by_and = true;
+      } else {
+        break;
+      }
       if (k < n && (tokens[k].lower == "the" || tokens[k].lower == "both")) ++k;
       if (next.first != k || next.modifier) break;
       ++gj;
-      resolve_reference(groups[gj]);
-      np.end = next.end;
-      for (const auto& a : next.actors) np.actors.push_back(a);
-      any_reference = any_reference || next.reference;
-      all_agent_only = all_agent_only && next.has_agent_only;
+      if (joined_by_and) last_and = gj;
+      if (joined_by_and) break;
+    }
+    gj = last_and;
+    for (std::size_t g = gi + 1; g <= gj; ++g) {
+      resolve_reference(groups[g]);
+      np.end = groups[g].end;
+      for (const auto& a : groups[g].actors) np.actors.push_back(a);
+      any_reference = any_reference || groups[g].reference;
+      all_agent_only = all_agent_only && groups[g].has_agent_only;
     }
     gi = gj + 1;
     if (np.actors.empty()) continue;
@@ -862,7 +888,7 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
       }
       sources = actors_of(src);
       targets = actors_of(tgt);
-      if (targets.empty() && sources.size() >= 2) {
+      if (targets.empty() && sources.size() >= 2 && p.mutual) {
         for (std::size_t a = 0; a < sources.size(); ++a) {
           for (std::size_t b = 0; b < sources.size(); ++b) {
             if (a != b) pairs.emplace_back(sources[a], sources[b]);
@@ -1064,6 +1090,7 @@ std::vector<v1::Event> Coder::Impl::Code(const v1::Article& article,
     sentences.push_back(text::Span{0, norm.text.size()});
   }
   for (std::size_t i = 0; i < sentences.size(); ++i) {
+    ctx.memory.SetSentence(i);
     CodeSentence(ctx, i, sentences[i]);
     if (ctx.events.size() >= kMaxEventsPerArticle) break;
   }

@@ -396,7 +396,12 @@ absl::Status LoadVerbs(const std::string& dir, Dictionaries& d,
   if (!file.ok()) return file.status();
   for (const Line& line : file->lines) {
     const auto f = Fields(line.text);
-    if (f.size() != 2) return LineError(*file, line, "expected CODE | pattern");
+    if (f.size() != 2 && f.size() != 3) {
+      return LineError(*file, line, "expected CODE | pattern [| mutual]");
+    }
+    if (f.size() == 3 && f[2] != "mutual") {
+      return LineError(*file, line, "the only pattern option is \"mutual\"");
+    }
     const std::string& code = f[0];
     if (code.size() < 2 || code.size() > 4 ||
         !std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; })) {
@@ -409,6 +414,7 @@ absl::Status LoadVerbs(const std::string& dir, Dictionaries& d,
     p.code = code;
     p.text = f[1];
     p.location = Cat(file->name, ":", line.number);
+    p.mutual = f.size() == 3;
     if (auto s = ParsePattern(*file, line, f[1], p, d); !s.ok()) return s;
     const int index = static_cast<int>(d.patterns.size());
     for (const auto& alt : p.elements[0].alternatives) {

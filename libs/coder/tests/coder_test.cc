@@ -1,6 +1,7 @@
 #include "dyad/coder/coder.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -12,6 +13,7 @@
 #include "dyad/text/sentences.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 
 namespace dyad::coder {
 namespace {
@@ -376,6 +378,49 @@ TEST(CodeTextTest, BoundedOnHostileInput) {
   const auto seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_LT(seconds, 60.0);
+}
+
+// Real news: every VOA article codes without error, offsets stay inside the body, and the output
+// is deterministic. DYAD_PRINT_EVENTS=1 prints the events for review.
+TEST(VoaNewsTest, CodesRealArticlesConsistently) {
+  std::ifstream in(std::string(DYAD_SHARED_DIR) + "/reference/news/voa_articles.jsonl");
+  if (!in.good()) GTEST_SKIP() << "no shared news file";
+  const bool print = std::getenv("DYAD_PRINT_EVENTS") != nullptr;
+  std::string line;
+  int articles = 0;
+  std::size_t total = 0;
+  while (std::getline(in, line)) {
+    const auto j = nlohmann::json::parse(line);
+    v1::Article a;
+    a.set_id(j["id"].get<std::string>());
+    a.set_body(j["text"].get<std::string>());
+    const std::string published = j["published_at"].get<std::string>();
+    const auto date = core::ParseIsoDate(published.substr(0, 10));
+    ASSERT_TRUE(date.has_value());
+    a.mutable_published_at()->set_seconds(core::DaysFromCivil(*date) * 86400);
+    const auto events = SharedCoder().CodeArticle(a);
+    ++articles;
+    total += events.size();
+    std::set<std::string> ids;
+    for (const auto& e : events) {
+      EXPECT_TRUE(ids.insert(e.id()).second);
+      ASSERT_LE(e.sentence_end(), static_cast<int>(a.body().size()));
+      EXPECT_LE(e.sentence_begin(), e.trigger_begin());
+      EXPECT_LE(e.trigger_end(), e.sentence_end());
+      EXPECT_FALSE(e.source().country().empty());
+      EXPECT_FALSE(e.target().country().empty());
+      EXPECT_NE(e.source().code(), e.target().code());
+      EXPECT_TRUE(core::ParseIsoDate(e.date().date()).has_value());
+      if (print) {
+        std::cout << a.id() << " " << Describe(e) << " | "
+                  << a.body().substr(static_cast<std::size_t>(e.trigger_begin()),
+                                     static_cast<std::size_t>(e.trigger_end() - e.trigger_begin()))
+                  << " | " << e.source().text() << " -> " << e.target().text() << "\n";
+      }
+    }
+  }
+  EXPECT_GT(articles, 50);
+  EXPECT_GT(total, 0u);
 }
 
 }  // namespace

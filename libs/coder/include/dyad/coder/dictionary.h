@@ -74,6 +74,8 @@ struct Pattern {
   std::string code;
   std::vector<PatternElement> elements;
   int literal_count = 0;  // number of kWords elements (specificity)
+  // "| mutual": a compound subject with no target ("A and B discussed") codes A→B and B→A.
+  bool mutual = false;
   bool starts_with_verb = false;
   std::string location;  // "verbs.txt:12"
   std::string text;      // the pattern as written
