@@ -1053,31 +1053,39 @@ std::vector<v1::Event> Coder::Impl::Code(const v1::Article& article,
   ctx.pub_day = core::DaysFromCivil(published);
   ctx.memory.country_of = [this](const ActorRef& a) { return CountryOfRef(a); };
 
+  // The dateline: found in the body (and skipped), else as the article states it
+  // (Article.dateline).
   std::size_t body_begin = 0;
+  auto set_dateline_place = [&](std::string_view place_text, std::string name) {
+    const std::vector<Token> place_tokens = text::Tokenize(place_text);
+    if (place_tokens.empty()) return;
+    ctx.dateline_place.set_name(std::move(name));
+    ctx.dateline_place.set_origin("dateline");
+    ctx.has_dateline_place = true;
+    auto [len, entry] = LongestMatch(dict->actors, place_tokens, 0);
+    if (entry != nullptr &&
+        (entry->kind == EntryKind::kSeat || entry->kind == EntryKind::kCountryAlias ||
+         entry->kind == EntryKind::kCountryName)) {
+      ctx.dateline_country = entry->index;
+      ctx.dateline_place.set_country(dict->countries[static_cast<std::size_t>(entry->index)].code);
+      ctx.dateline_place.set_precision(entry->kind == EntryKind::kCountryName
+                                           ? v1::PLACE_PRECISION_COUNTRY
+                                           : v1::PLACE_PRECISION_CITY);
+    }
+  };
   if (split_sentences) {
     if (auto dl = text::FindDateline(norm.text)) {
       body_begin = dl->body_begin;
-      const std::vector<Token> place_tokens = text::Tokenize(
-          std::string_view(norm.text).substr(dl->place.begin, dl->place.end - dl->place.begin));
-      if (!place_tokens.empty()) {
-        auto [len, entry] = LongestMatch(dict->actors, place_tokens, 0);
-        const std::size_t b = norm.Original(dl->place.begin);
-        const std::size_t e = norm.Original(dl->place.end);
-        ctx.dateline_place.set_name(article.body().substr(b, e - b));
-        ctx.dateline_place.set_origin("dateline");
-        ctx.has_dateline_place = true;
-        if (entry != nullptr &&
-            (entry->kind == EntryKind::kSeat || entry->kind == EntryKind::kCountryAlias ||
-             entry->kind == EntryKind::kCountryName)) {
-          ctx.dateline_country = entry->index;
-          ctx.dateline_place.set_country(
-              dict->countries[static_cast<std::size_t>(entry->index)].code);
-          ctx.dateline_place.set_precision(entry->kind == EntryKind::kCountryName
-                                               ? v1::PLACE_PRECISION_COUNTRY
-                                               : v1::PLACE_PRECISION_CITY);
-        }
-      }
+      const std::size_t b = norm.Original(dl->place.begin);
+      const std::size_t e = norm.Original(dl->place.end);
+      set_dateline_place(
+          std::string_view(norm.text).substr(dl->place.begin, dl->place.end - dl->place.begin),
+          article.body().substr(b, e - b));
     }
+  }
+  if (!ctx.has_dateline_place && !article.dateline().empty()) {
+    const text::NormalizedText place = text::Normalize(article.dateline());
+    set_dateline_place(place.text, article.dateline());
   }
   std::vector<text::Span> sentences;
   if (split_sentences) {

@@ -331,6 +331,21 @@ TEST(CodeTextTest, PlacesAndDatelines) {
   EXPECT_EQ(d[0].sentence(), "India praised Nepal.");
 }
 
+TEST(CodeArticleTest, StatedDatelineGivesThePlace) {
+  v1::Article a;
+  a.set_id("x");
+  a.set_body("India praised Nepal.");
+  a.set_dateline("KATHMANDU");
+  a.mutable_published_at()->set_seconds(core::DaysFromCivil({2025, 9, 14}) * 86400);
+  const auto e = SharedCoder().CodeArticle(a);
+  ASSERT_EQ(e.size(), 1u) << All(e);
+  EXPECT_EQ(e[0].place().name(), "KATHMANDU");
+  EXPECT_EQ(e[0].place().country(), "NPL");
+  EXPECT_EQ(e[0].place().precision(), v1::PLACE_PRECISION_CITY);
+  EXPECT_EQ(e[0].date().resolution(), v1::DATE_RESOLUTION_PUBLICATION_DATE);
+  EXPECT_EQ(e[0].date().date(), "2025-09-14");
+}
+
 TEST(CodeTextTest, ReferencesResolveToEarlierActors) {
   auto e = Code(
       "Modi met Shehbaz Sharif in Tashkent. The two leaders discussed trade. Both countries "
