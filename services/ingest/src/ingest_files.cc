@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <mutex>
 
 #include "absl/time/clock.h"
@@ -39,6 +40,10 @@ IngestSummary IngestFiles(const std::vector<std::string>& paths, const IngestFil
     summary.errors.push_back(error.ToString());
   };
   const auto files = ListArticleFiles(paths, on_error);
+  // A record may carry a text up to the limit plus metadata and JSON escapes.
+  ReadOptions read = options.read;
+  read.max_record_bytes =
+      std::max(read.max_record_bytes, options.build.max_article_bytes * 2 + 64 * 1024);
   auto now = options.now ? options.now : [] { return absl::Now(); };
 
   WorkerPool pool(options.concurrency,
@@ -83,7 +88,7 @@ IngestSummary IngestFiles(const std::vector<std::string>& paths, const IngestFil
       summary.files++;
     }
     spdlog::debug("ingest: reading {}", file.string());
-    if (!ReadArticleFile(file, options.read, on_record, on_error).ok()) break;
+    if (!ReadArticleFile(file, read, on_record, on_error).ok()) break;
   }
   pool.Drain();
   pool.Shutdown();

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <set>
 
 #include "dyad/core/ids.h"
@@ -290,6 +291,57 @@ TEST(ListArticleFiles, WalksFoldersInSortedOrder) {
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_EQ(errors[0].status.code(), absl::StatusCode::kNotFound);
   EXPECT_NE(errors[1].ToString().find("unsupported file type"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dyad::ingest
+
+namespace dyad::ingest {
+namespace {
+
+// Hostile input: random bytes and mutations of good records never crash and give OK or
+// INVALID_ARGUMENT.
+TEST(HostileInput, RandomBytesAreHandled) {
+  std::mt19937 rng(20250914);
+  const std::vector<std::string> seeds = {
+      R"({"url":"https://x.org/a","title":"T","published_at":"2025-03-14T20:30:26Z","text":"B"})",
+      "https://arab.news/6r5g7\n- bullet\nISLAMABAD: body\n", "WASHINGTON (Reuters) — text",
+      "https://example.com:8080/a/?utm_x=1&b=2#f"};
+  const std::string alphabet = "{}[]\":,\\ \n\r\t-:/?#@.%&=uU0\xC3\xA9\xE2\x80\x94\xFF\x00";
+  for (int i = 0; i < 3000; ++i) {
+    std::string s = seeds[static_cast<size_t>(i) % seeds.size()];
+    const int edits = 1 + static_cast<int>(rng() % 8);
+    for (int e = 0; e < edits && !s.empty(); ++e) {
+      const size_t at = rng() % s.size();
+      const char c = alphabet[rng() % alphabet.size()];
+      switch (rng() % 3) {
+        case 0:
+          s[at] = c;
+          break;
+        case 1:
+          s.insert(at, 1, c);
+          break;
+        default:
+          s.erase(at, 1);
+      }
+    }
+    auto json = ParseJsonRecord(s, {});
+    if (!json.ok()) {
+      EXPECT_EQ(json.status().code(), absl::StatusCode::kInvalidArgument) << s;
+    } else {
+      auto article = BuildArticle(*json, {}, absl::Now());
+      EXPECT_TRUE(article.ok() || absl::IsInvalidArgument(article.status()));
+    }
+    auto seed = ParseSeedText(s, {});
+    if (seed.ok()) {
+      auto article = BuildArticle(*seed, {}, absl::Now());
+      EXPECT_TRUE(article.ok() || absl::IsInvalidArgument(article.status()));
+    }
+    (void)FindDateline(s);
+    (void)CanonicalUrl(s);
+    (void)SourceFromUrl(s);
+    (void)NormalizeText(s);
+  }
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 namespace dyad::ingest {
 
 struct IngestFilesOptions {
+  // read.max_record_bytes is raised to at least 2 × build.max_article_bytes + 64 KiB.
   ReadOptions read;
   BuildOptions build;
   // Records being published at once (each waits for its Kafka acknowledgement).
