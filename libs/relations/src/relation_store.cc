@@ -225,6 +225,11 @@ int64_t BucketEnd(int64_t start, Bucket bucket) {
 }
 
 RelationStore::RelationStore() = default;
+
+std::shared_lock<std::shared_mutex> RelationStore::ReadLock() const {
+  std::lock_guard turnstile(turnstile_);
+  return std::shared_lock(mu_);
+}
 RelationStore::~RelationStore() = default;
 
 absl::StatusOr<bool> RelationStore::Apply(const dyad::v1::Event& event) {
@@ -248,7 +253,9 @@ absl::StatusOr<bool> RelationStore::Apply(const dyad::v1::Event& event) {
         absl::StrCat("event ", event.id(), ": ", day.status().message()));
   }
 
+  std::unique_lock turnstile(turnstile_);
   std::unique_lock lock(mu_);
+  turnstile.unlock();
   if (events_.contains(event.id())) return false;
 
   auto& targets = by_source_[source];
@@ -273,7 +280,7 @@ absl::StatusOr<bool> RelationStore::Apply(const dyad::v1::Event& event) {
   EventKey key{*day, event.id()};
   series.events.insert(key);
   order_.insert(std::move(key));
-  events_.emplace(event.id(), StoredEvent{event, *day, &series});
+  events_.emplace(event.id(), StoredEvent{event, *day});
   return true;
 }
 
@@ -320,7 +327,7 @@ absl::StatusOr<dyad::v1::GetRelationResponse> RelationStore::GetRelation(
   const int64_t hi = range->hi;
   const auto cancelled = [&] { return is_cancelled && is_cancelled(); };
 
-  std::shared_lock lock(mu_);
+  auto lock = ReadLock();
   const auto dyads = MatchDyads(*source, *target, request.both_directions());
 
   // Bucket start → totals, and the dyads that contributed to it (for the event ids).
@@ -422,7 +429,7 @@ absl::StatusOr<dyad::v1::ListEventsResponse> RelationStore::ListEvents(
     cursor = std::move(*decoded);
   }
 
-  std::shared_lock lock(mu_);
+  auto lock = ReadLock();
 
   // The ordered key sets to merge: the matching dyads', or the global index.
   std::vector<const std::set<EventKey>*> sets;
@@ -506,12 +513,12 @@ absl::StatusOr<dyad::v1::ListEventsResponse> RelationStore::ListEvents(
 }
 
 bool RelationStore::Contains(std::string_view event_id) const {
-  std::shared_lock lock(mu_);
+  auto lock = ReadLock();
   return events_.contains(std::string(event_id));
 }
 
 StoreStats RelationStore::Stats() const {
-  std::shared_lock lock(mu_);
+  auto lock = ReadLock();
   return StoreStats{static_cast<int64_t>(events_.size()), dyad_count_};
 }
 

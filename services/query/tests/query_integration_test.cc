@@ -92,7 +92,8 @@ class QueryIntegrationTest : public ::testing::Test {
     };
     for (const auto& e : events) Produce(Key(e), e.SerializeAsString());
     Produce(Key(events[0]), events[0].SerializeAsString());
-    Produce("junk", std::string("\xff\xfe not a protobuf \x01\x02", 22));
+    static constexpr char kJunk[] = "\xff\xfe not a protobuf \x01\x02";
+    Produce("junk", std::string(kJunk, sizeof kJunk - 1));
     Produce("empty", "");
     dyad::v1::Article article;
     article.set_id("u-1");

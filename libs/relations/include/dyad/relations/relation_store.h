@@ -13,7 +13,9 @@
 // total and independent of arrival order, so page tokens stay valid while events arrive.
 //
 // Thread-safety: all methods may be called from any thread. Apply takes an exclusive lock; the
-// queries take a shared lock, so many readers run in parallel and see a consistent snapshot.
+// queries take a shared lock, so many readers run in parallel and see a consistent snapshot. A
+// waiting Apply goes ahead of readers that arrive after it (glibc's rwlock would let a steady
+// stream of readers starve the writer, i.e. the applier would fall behind under query load).
 //
 // Errors: INVALID_ARGUMENT with a message that says what to change. Queries given an
 // `is_cancelled` callback check it while scanning and return CANCELLED when it says so.
@@ -33,6 +35,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <shared_mutex>
 #include <string>
@@ -126,13 +129,16 @@ class RelationStore {
   struct StoredEvent {
     dyad::v1::Event event;
     int64_t day = 0;
-    const DyadSeries* dyad = nullptr;
   };
 
   // Dyads matching the prefixes in either or both directions, each once.
   std::vector<const DyadSeries*> MatchDyads(std::string_view source, std::string_view target,
                                             bool both_directions) const;
 
+  // Shared lock for a query, taken through the turnstile so that a waiting writer goes first.
+  std::shared_lock<std::shared_mutex> ReadLock() const;
+
+  mutable std::mutex turnstile_;  // held by a writer while it waits for readers to drain
   mutable std::shared_mutex mu_;
   // source code → target code → series. std::map nodes are stable, so the pointers below are too.
   std::map<std::string, std::map<std::string, DyadSeries, std::less<>>, std::less<>> by_source_;
