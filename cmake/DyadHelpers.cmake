@@ -5,6 +5,8 @@ include_guard(GLOBAL)
 add_library(dyad_warnings INTERFACE)
 target_compile_options(dyad_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+  # Designated initializers that leave members to their default initializers are the point.
+  -Wno-missing-field-initializers
   $<$<BOOL:${DYAD_WERROR}>:-Werror>)
 
 # dyad_cc_library(<name> SRCS ... DEPS ... PRIVATE_DEPS ...)

@@ -1,6 +1,5 @@
 // dyad: the command-line front door. Each subcommand lives in src/commands_*.cc.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 
 #include "dyad/core/config.h"

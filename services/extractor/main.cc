@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
   }
   auto properties = dyad::kafka::ParseProperties(kafka_config);
   if (!properties.ok()) {
-    spdlog::error("dyad-extractor: --kafka-config: {}", properties.status().message());
+    spdlog::error("dyad-extractor: --kafka-config: {}", std::string(properties.status().message()));
     return 1;
   }
   options.client.properties = *properties;

@@ -38,7 +38,8 @@ std::string AwaitReady(core::Subprocess& child) {
       ADD_FAILURE() << "child did not become ready: " << line.status();
       return "";
     }
-    if (auto at = line->find(" listening on "); at != std::string::npos) return line->substr(at + 14);
+    if (auto at = line->find(" listening on "); at != std::string::npos)
+      return line->substr(at + 14);
     if (line->find(" ready") != std::string::npos) return "ready";
   }
 }
@@ -88,7 +89,8 @@ class PipelineTest : public ::testing::Test {
 };
 
 TEST_F(PipelineTest, SeedArticleReachesGetRelation) {
-  const std::string seed = ReadFile(std::string(DYAD_SHARED_DIR) + "/examples/000_5447edb819e78dad.txt");
+  const std::string seed =
+      ReadFile(std::string(DYAD_SHARED_DIR) + "/examples/000_5447edb819e78dad.txt");
   ASSERT_FALSE(seed.empty());
   v1::PublishRequest article;
   article.set_url(seed.substr(0, seed.find('\n')));

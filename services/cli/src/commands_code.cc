@@ -33,9 +33,10 @@ void RegisterCode(CLI::App& app, int& exit_code) {
       exit_code = 1;
       return;
     }
-    const core::CivilDate today = core::CivilFromDays(
-        std::chrono::duration_cast<std::chrono::days>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
+    const core::CivilDate today =
+        core::CivilFromDays(std::chrono::duration_cast<std::chrono::days>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
     std::string line;
     int64_t line_number = 0;
     while (std::getline(std::cin, line)) {
@@ -48,7 +49,8 @@ void RegisterCode(CLI::App& app, int& exit_code) {
       }
       auto request = coder::ParseCodeRequest(line);
       if (!request.ok()) {
-        std::cout << coder::FormatCodeError(fallback_id, request.status().message()) << "\n";
+        std::cout << coder::FormatCodeError(fallback_id, std::string(request.status().message()))
+                  << "\n";
         continue;
       }
       const std::string id = request->id.empty() ? fallback_id : request->id;

@@ -39,7 +39,8 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Start(const PipelineOptions&
   if (!broker.ok()) return broker.status();
   pipeline->broker_ = std::move(*broker);
   for (const char* topic : {kafka::kArticlesTopic, kafka::kEventsTopic, kafka::kArticlesDlqTopic}) {
-    if (auto status = pipeline->broker_->CreateTopic({topic, options.partitions, 1}); !status.ok()) {
+    if (auto status = pipeline->broker_->CreateTopic({topic, options.partitions, 1});
+        !status.ok()) {
       return status;
     }
   }

@@ -23,8 +23,9 @@ void SetDeadline(grpc::ClientContext& context) {
 std::string TopRoots(const dyad::v1::RelationBucket& bucket) {
   std::vector<std::pair<std::string, int64_t>> roots(bucket.root_codes().begin(),
                                                      bucket.root_codes().end());
-  std::sort(roots.begin(), roots.end(),
-            [](const auto& a, const auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); });
+  std::sort(roots.begin(), roots.end(), [](const auto& a, const auto& b) {
+    return a.second > b.second || (a.second == b.second && a.first < b.first);
+  });
   std::string out;
   for (std::size_t i = 0; i < roots.size() && i < 4; ++i) {
     if (!out.empty()) out += " ";
@@ -89,9 +90,8 @@ void PrintRelation(std::ostream& out, const std::string& title,
     out << "  no events\n";
     return;
   }
-  out << fmt::format("{:<11} {:>6} {:>6} {:>6} {:>6} {:>6} {:>9} {:>6}  {}\n", "bucket",
-                     "events", "v.coop", "m.coop", "v.conf", "m.conf", "goldstein", "tone",
-                     "top root codes");
+  out << fmt::format("{:<11} {:>6} {:>6} {:>6} {:>6} {:>6} {:>9} {:>6}  {}\n", "bucket", "events",
+                     "v.coop", "m.coop", "v.conf", "m.conf", "goldstein", "tone", "top root codes");
   for (const auto& bucket : relation.buckets()) out << Row(bucket.start(), bucket);
   out << Row("total", relation.total());
 }

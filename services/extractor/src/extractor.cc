@@ -67,7 +67,8 @@ absl::Status Extractor::Run(const std::atomic<bool>& stop, const std::function<v
     if (!status.ok()) return status;
   }
 
-  kafka::ProducerOptions producer_options{.client = options_.client};
+  kafka::ProducerOptions producer_options;
+  producer_options.client = options_.client;
   producer_options.client.client_id = options_.client.client_id + "-extractor";
   auto producer = kafka::Producer::Create(producer_options);
   if (!producer.ok()) return producer.status();
@@ -109,7 +110,7 @@ absl::Status Extractor::Run(const std::atomic<bool>& stop, const std::function<v
         }
       } else {
         spdlog::warn("extractor: dead-lettering {}[{}]@{}: {}", message.topic, message.partition,
-                     message.offset, events.status().message());
+                     message.offset, std::string(events.status().message()));
         kafka::Headers headers = {
             {"dyad-error", DeadLetterReason(events.status())},
             {"dyad-origin-topic", message.topic},

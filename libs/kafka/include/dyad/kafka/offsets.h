@@ -15,14 +15,15 @@
 namespace dyad::kafka {
 
 // Records currently in `topic`: the sum over its partitions of high watermark − low watermark.
-absl::StatusOr<int64_t> TopicRecordCount(const ClientConfig& client, const std::string& topic,
-                                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
+absl::StatusOr<int64_t> TopicRecordCount(
+    const ClientConfig& client, const std::string& topic,
+    std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 // How many records of `topic` consumer group `group` has not committed yet: the sum over the
 // partitions of high watermark − committed offset (a partition with no commit counts from its low
 // watermark).
-absl::StatusOr<int64_t> ConsumerGroupLag(const ClientConfig& client, const std::string& group,
-                                         const std::string& topic,
-                                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
+absl::StatusOr<int64_t> ConsumerGroupLag(
+    const ClientConfig& client, const std::string& group, const std::string& topic,
+    std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 }  // namespace dyad::kafka
