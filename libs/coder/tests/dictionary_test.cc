@@ -65,6 +65,16 @@ TEST(DictionaryTest, MissingRequiredFileIsNotFound) {
   EXPECT_THAT(std::string(d.status().message()), HasSubstr("verbs.txt"));
 }
 
+TEST(DictionaryTest, PetrarchDirectoryIsNotReadYet) {
+  DictDir dir;
+  dir.Remove("countries.txt");
+  dir.Write("Phoenix.Countries.actors.txt", "PAKISTAN_ [PAK]\n");
+  auto d = LoadDictionaries(dir.path());
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("PETRARCH2"));
+}
+
 struct BadLine {
   std::string file;
   std::string content;
