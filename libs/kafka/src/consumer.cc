@@ -16,7 +16,28 @@ using internal::PartitionListPtr;
 
 class Consumer::Impl {
  public:
-  explicit Impl(HandlePtr rk) : rk_(std::move(rk)) {}
+  explicit Impl(int commit_timeout_ms) : commit_timeout_ms_(commit_timeout_ms) {}
+
+  ~Impl() {
+    if (rk_ == nullptr) return;
+    // Consumer::~Consumer ran Close (done or abandoned), so no second consumer close and no
+    // callbacks into this Impl. Quick unless the brokers went away: then librdkafka 2.0.2 may
+    // hang, and the handle is left to finish in the background.
+    internal::DestroyWithin(rk_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE,
+                            std::chrono::milliseconds(commit_timeout_ms_));
+  }
+
+  // Creates the handle; `conf` gets this Impl as its opaque for the rebalance callback.
+  absl::Status Init(internal::ConfPtr conf) {
+    rd_kafka_conf_set_opaque(conf.get(), this);
+    rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::RebalanceCallback);
+    auto rk = internal::NewHandle(RD_KAFKA_CONSUMER, std::move(conf));
+    if (!rk.ok()) return rk.status();
+    rk_ = std::move(*rk);
+    // Serve all events (rebalances, errors, logs) from rd_kafka_consumer_poll.
+    rd_kafka_poll_set_consumer(rk_.get());
+    return absl::OkStatus();
+  }
 
   rd_kafka_t* rk() const { return rk_.get(); }
   bool closed() const { return closed_; }
@@ -24,7 +45,8 @@ class Consumer::Impl {
   // Eager protocol: the whole assignment is replaced at each rebalance. Runs on the thread
   // inside Poll/Close.
   static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
-                                rd_kafka_topic_partition_list_t* partitions, void* /*opaque*/) {
+                                rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+    auto* self = static_cast<Impl*>(opaque);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       spdlog::info("kafka consumer {}: assigned {}", rd_kafka_name(rk), Describe(partitions));
       if (auto assign_err = rd_kafka_assign(rk, partitions); assign_err) {
@@ -34,9 +56,17 @@ class Consumer::Impl {
       return;
     }
     if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-      spdlog::info("kafka consumer {}: revoked {}", rd_kafka_name(rk), Describe(partitions));
-      // Commit what was processed before someone else takes the partitions over.
-      CommitStored(rk, "commit on revoke").IgnoreError();
+      if (rd_kafka_assignment_lost(rk)) {
+        // The group moved on without us (session timed out): our offsets would be refused.
+        spdlog::warn(
+            "kafka consumer {}: lost {}; records processed since the last commit will "
+            "be delivered again to their new owner",
+            rd_kafka_name(rk), Describe(partitions));
+      } else {
+        spdlog::info("kafka consumer {}: revoked {}", rd_kafka_name(rk), Describe(partitions));
+        // Commit what was processed before someone else takes the partitions over.
+        self->CommitStored("commit on revoke").IgnoreError();
+      }
     } else {
       spdlog::warn("kafka consumer {}: rebalance error {}", rd_kafka_name(rk),
                    rd_kafka_err2str(err));
@@ -44,14 +74,31 @@ class Consumer::Impl {
     rd_kafka_assign(rk, nullptr);
   }
 
-  // Synchronous commit of the stored offsets; nothing stored is not an error.
-  static absl::Status CommitStored(rd_kafka_t* rk, absl::string_view what) {
-    const rd_kafka_resp_err_t err = rd_kafka_commit(rk, nullptr, /*async=*/0);
+  // Commits the stored offsets and waits for the outcome, at most commit_timeout_ms (a plain
+  // synchronous rd_kafka_commit waits for an unreachable coordinator up to session.timeout.ms).
+  // Nothing stored is not an error.
+  absl::Status CommitStored(absl::string_view what) {
+    const std::string context =
+        absl::StrCat("kafka consumer ", rd_kafka_name(rk_.get()), ": ", what);
+    internal::QueuePtr queue(rd_kafka_queue_new(rk_.get()));
+    rd_kafka_resp_err_t err =
+        rd_kafka_commit_queue(rk_.get(), nullptr, queue.get(), nullptr, nullptr);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      internal::EventPtr event(rd_kafka_queue_poll(queue.get(), commit_timeout_ms_));
+      if (event == nullptr) {
+        auto status = absl::UnavailableError(absl::StrCat(
+            context, ": no answer from the group coordinator within ", commit_timeout_ms_,
+            " ms; records processed since the last commit may be delivered again, check "
+            "--brokers and that Kafka is up"));
+        spdlog::warn("{}", std::string(status.message()));
+        return status;
+      }
+      err = rd_kafka_event_error(event.get());
+    }
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
       return absl::OkStatus();
     }
-    auto status =
-        ErrorToStatus(err, absl::StrCat("kafka consumer ", rd_kafka_name(rk), ": ", what));
+    auto status = ErrorToStatus(err, context);
     spdlog::warn("{}", std::string(status.message()));
     return status;
   }
@@ -70,7 +117,14 @@ class Consumer::Impl {
   absl::Status Close() {
     if (closed_) return absl::OkStatus();
     closed_ = true;
-    absl::Status status = CommitStored(rk_.get(), "commit on close");
+    absl::Status status = CommitStored("commit on close");
+    if (absl::IsUnavailable(status)) {
+      // rd_kafka_consumer_close would retry the commit until session.timeout.ms: give up now.
+      spdlog::warn("kafka consumer {}: brokers unreachable, closing without leaving the group",
+                   rd_kafka_name(rk_.get()));
+      abandoned_ = true;
+      return status;
+    }
     const rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_.get());
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR && status.ok()) {
       status =
@@ -82,6 +136,7 @@ class Consumer::Impl {
  private:
   static std::string Describe(const rd_kafka_topic_partition_list_t* partitions) {
     std::vector<std::string> names;
+    names.reserve(static_cast<size_t>(partitions->cnt));
     for (int i = 0; i < partitions->cnt; ++i) {
       names.push_back(
           absl::StrCat(partitions->elems[i].topic, "[", partitions->elems[i].partition, "]"));
@@ -89,12 +144,18 @@ class Consumer::Impl {
     return names.empty() ? "nothing" : absl::StrJoin(names, ",");
   }
 
+  const int commit_timeout_ms_;
   HandlePtr rk_;
   bool closed_ = false;
+  bool abandoned_ = false;  // Close gave up on unreachable brokers
   std::set<rd_kafka_resp_err_t> seen_errors_;
 };
 
 absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions& options) {
+  if (options.commit_timeout_ms <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "kafka consumer: commit_timeout_ms must be > 0, got ", options.commit_timeout_ms));
+  }
   if (options.group_id.empty()) {
     return absl::InvalidArgumentError(
         "kafka consumer: group_id is empty; every dyad consumer belongs to a group");
@@ -111,12 +172,9 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions
   };
   auto conf = internal::BuildConf(options.client, defaults);
   if (!conf.ok()) return conf.status();
-  rd_kafka_conf_set_rebalance_cb(conf->get(), &Impl::RebalanceCallback);
-  auto rk = internal::NewHandle(RD_KAFKA_CONSUMER, std::move(*conf));
-  if (!rk.ok()) return rk.status();
-  // Serve all events (rebalances, errors, logs) from rd_kafka_consumer_poll.
-  rd_kafka_poll_set_consumer(rk->get());
-  return std::unique_ptr<Consumer>(new Consumer(std::make_unique<Impl>(std::move(*rk))));
+  auto impl = std::make_unique<Impl>(options.commit_timeout_ms);
+  if (auto status = impl->Init(std::move(*conf)); !status.ok()) return status;
+  return std::unique_ptr<Consumer>(new Consumer(std::move(impl)));
 }
 
 Consumer::Consumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -209,7 +267,7 @@ absl::Status Consumer::StoreOffset(const Message& message) {
 
 absl::Status Consumer::Commit() {
   if (impl_->closed()) return absl::FailedPreconditionError("kafka consumer: already closed");
-  return Impl::CommitStored(impl_->rk(), "commit");
+  return impl_->CommitStored("commit");
 }
 
 absl::StatusOr<std::vector<TopicPartition>> Consumer::Assignment() const {
@@ -221,6 +279,7 @@ absl::StatusOr<std::vector<TopicPartition>> Consumer::Assignment() const {
     return ErrorToStatus(err, "kafka consumer: assignment");
   }
   std::vector<TopicPartition> out;
+  out.reserve(static_cast<size_t>(list->cnt));
   for (int i = 0; i < list->cnt; ++i) {
     out.push_back({list->elems[i].topic, list->elems[i].partition});
   }

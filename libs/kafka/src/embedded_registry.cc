@@ -22,7 +22,7 @@ std::map<std::string, CreateTopicFn>& Registry() {
 
 }  // namespace
 
-void RegisterEmbeddedBroker(const std::string& bootstrap_servers, CreateTopicFn create) {
+void RegisterEmbeddedBroker(const std::string& bootstrap_servers, const CreateTopicFn& create) {
   std::lock_guard lock(RegistryMutex());
   for (absl::string_view address : absl::StrSplit(bootstrap_servers, ',', absl::SkipEmpty())) {
     Registry()[std::string(address)] = create;

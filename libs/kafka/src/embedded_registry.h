@@ -13,7 +13,7 @@ namespace dyad::kafka::internal {
 
 using CreateTopicFn = std::function<absl::Status(const TopicSpec&)>;
 
-void RegisterEmbeddedBroker(const std::string& bootstrap_servers, CreateTopicFn create);
+void RegisterEmbeddedBroker(const std::string& bootstrap_servers, const CreateTopicFn& create);
 void UnregisterEmbeddedBroker(const std::string& bootstrap_servers);
 
 // When `brokers` (a bootstrap.servers list) names a broker of an embedded cluster running in this

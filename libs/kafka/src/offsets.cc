@@ -38,8 +38,8 @@ absl::StatusOr<std::vector<Watermarks>> TopicWatermarks(rd_kafka_t* rk, const st
   std::vector<Watermarks> marks(static_cast<std::size_t>(metadata->topics[0].partition_cnt));
   for (int p = 0; p < metadata->topics[0].partition_cnt; ++p) {
     auto& m = marks[static_cast<std::size_t>(p)];
-    if (auto err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &m.low, &m.high,
-                                                    timeout_ms);
+    if (auto err =
+            rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &m.low, &m.high, timeout_ms);
         err) {
       return internal::ErrorToStatus(err, "watermarks of " + topic);
     }

@@ -190,8 +190,8 @@ absl::Status Producer::Produce(std::string_view topic, std::string_view key, std
     return ErrorToStatus(error.get(), what);
   }
   // librdkafka owns both now; `pending` is freed by the delivery report.
-  hdrs.release();
-  pending.release();
+  static_cast<void>(hdrs.release());
+  static_cast<void>(pending.release());
   return absl::OkStatus();
 }
 

@@ -3,7 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <condition_variable>
 #include <cstddef>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -19,7 +23,21 @@ spdlog::level::level_enum SpdlogLevel(int syslog_level) {
   return spdlog::level::debug;
 }
 
+std::mutex& SilencedMutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+std::set<const rd_kafka_t*>& Silenced() {
+  static auto* silenced = new std::set<const rd_kafka_t*>();  // never destroyed: used at exit
+  return *silenced;
+}
+
 void LogCallback(const rd_kafka_t* rk, int level, const char* facility, const char* line) {
+  {
+    std::lock_guard lock(SilencedMutex());
+    if (Silenced().count(rk) != 0) return;
+  }
   spdlog::log(SpdlogLevel(level), "librdkafka {} [{}]: {}", rd_kafka_name(rk), facility, line);
 }
 
@@ -162,7 +180,7 @@ Kind Classify(rd_kafka_resp_err_t err) {
   }
 }
 
-absl::Status Make(Kind kind, std::string message) {
+absl::Status Make(Kind kind, const std::string& message) {
   switch (kind) {
     case Kind::kUnavailable:
       return absl::UnavailableError(
@@ -239,6 +257,46 @@ absl::StatusOr<ConfPtr> BuildConf(const ClientConfig& client, const Properties& 
   return conf;
 }
 
+void SetLogsSilenced(const rd_kafka_t* rk, bool silenced) {
+  std::lock_guard lock(SilencedMutex());
+  if (silenced) {
+    Silenced().insert(rk);
+  } else {
+    Silenced().erase(rk);
+  }
+}
+
+bool DestroyWithin(rd_kafka_t* rk, int flags, std::chrono::milliseconds timeout) {
+  struct State {
+    std::mutex mu;
+    std::condition_variable done_cv;
+    bool done = false;
+  };
+  auto state = std::make_shared<State>();
+  std::thread destroyer([rk, flags, state] {
+    rd_kafka_destroy_flags(rk, flags);
+    SetLogsSilenced(rk, false);  // the address may be reused by a later handle
+    std::lock_guard lock(state->mu);
+    state->done = true;
+    state->done_cv.notify_all();
+  });
+  std::unique_lock lock(state->mu);
+  if (state->done_cv.wait_for(lock, timeout, [&] { return state->done; })) {
+    lock.unlock();
+    destroyer.join();
+    return true;
+  }
+  // Silence first: the handle's threads may outlive spdlog if the process exits meanwhile.
+  spdlog::warn(
+      "kafka {}: librdkafka did not finish closing the client within {} ms (its brokers are "
+      "unreachable; librdkafka 2.0.2 issues #4519/#4674); leaving it to finish in the background",
+      rd_kafka_name(rk), timeout.count());
+  SetLogsSilenced(rk, true);
+  lock.unlock();
+  destroyer.detach();
+  return false;
+}
+
 void InstallLogging(rd_kafka_conf_t* conf) {
   rd_kafka_conf_set_log_cb(conf, &LogCallback);
   rd_kafka_conf_set_error_cb(conf, &ErrorCallback);
@@ -252,7 +310,7 @@ absl::StatusOr<HandlePtr> NewHandle(rd_kafka_type_t type, ConfPtr conf) {
         absl::StrCat("kafka client configuration rejected: ", errstr.data(),
                      "; fix the properties given with --kafka-config"));
   }
-  conf.release();  // rd_kafka_new owns it now
+  static_cast<void>(conf.release());  // rd_kafka_new owns it now
   return HandlePtr(rk);
 }
 
@@ -278,7 +336,7 @@ absl::Status ErrorToStatus(rd_kafka_resp_err_t err, absl::string_view what,
   std::string message =
       absl::StrCat(what, ": ", rd_kafka_err2str(err), " (", rd_kafka_err2name(err), ")");
   if (!detail.empty() && detail != rd_kafka_err2str(err)) absl::StrAppend(&message, ": ", detail);
-  return Make(Classify(err), std::move(message));
+  return Make(Classify(err), message);
 }
 
 absl::Status ErrorToStatus(const rd_kafka_error_t* error, absl::string_view what) {
@@ -292,7 +350,7 @@ absl::Status ErrorToStatus(const rd_kafka_error_t* error, absl::string_view what
   } else if (kind == Kind::kOther && rd_kafka_error_is_retriable(error)) {
     kind = Kind::kUnavailable;
   }
-  return Make(kind, std::move(message));
+  return Make(kind, message);
 }
 
 absl::Status FatalErrorStatus(rd_kafka_t* rk, absl::string_view what) {

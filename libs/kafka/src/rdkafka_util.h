@@ -4,6 +4,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
@@ -53,6 +54,15 @@ absl::StatusOr<ConfPtr> BuildConf(const ClientConfig& client, const Properties& 
 
 // Routes librdkafka's log lines to spdlog and logs client errors (fatal ones at error level).
 void InstallLogging(rd_kafka_conf_t* conf);
+
+// Stops (or resumes) forwarding `rk`'s log lines to spdlog: for handles left to finish their
+// destruction in the background, which may outlive spdlog at process exit.
+void SetLogsSilenced(const rd_kafka_t* rk, bool silenced);
+
+// rd_kafka_destroy_flags on a helper thread, waiting at most `timeout`. librdkafka 2.0.2 can block
+// indefinitely destroying a group consumer whose brokers went away (librdkafka issues #4519,
+// #4674); then the handle is left to finish in the background, silenced, and this returns false.
+bool DestroyWithin(rd_kafka_t* rk, int flags, std::chrono::milliseconds timeout);
 
 // rd_kafka_new with ownership of `conf` passed on success. INVALID_ARGUMENT with librdkafka's
 // message when the combination of properties is rejected.

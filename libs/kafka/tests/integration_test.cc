@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "dyad/kafka/admin.h"
 #include "dyad/kafka/consumer.h"
 #include "dyad/kafka/embedded_broker.h"
+#include "dyad/kafka/offsets.h"
 #include "dyad/kafka/producer.h"
 
 namespace dyad::kafka {
@@ -137,6 +139,18 @@ TEST_F(KafkaTest, ProduceSyncReportsPartitionAndOffset) {
   EXPECT_LT(*partitions.begin(), 3);
 }
 
+TEST_F(KafkaTest, TopicRecordCountSumsAllPartitions) {
+  CreateTopic("counted", 3);
+  auto producer = MakeProducer();
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(producer->Produce("counted", "k" + std::to_string(i), "v", nullptr).ok());
+  }
+  ASSERT_EQ(producer->Flush(milliseconds(5000)), 0);
+  auto count = TopicRecordCount(Client(), "counted", milliseconds(5000));
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(*count, 7);
+}
+
 TEST_F(KafkaTest, AsyncCallbacksRunOnceEachAndFlushWaitsForThem) {
   CreateTopic("async", 2);
   auto producer = MakeProducer();
@@ -167,6 +181,9 @@ TEST_F(KafkaTest, OnlyStoredOffsetsAreCommitted) {
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(producer->ProduceSync("offsets", "k", std::to_string(i), milliseconds(5000)).ok());
   }
+  auto lag = ConsumerGroupLag(Client(), "g-offsets", "offsets", milliseconds(5000));
+  ASSERT_TRUE(lag.ok()) << lag.status();
+  EXPECT_EQ(*lag, 10);  // nothing committed: counted from the low watermark
   {
     auto first = MakeConsumer("g-offsets", {"offsets"});
     auto messages = PollN(*first, 10);
@@ -175,6 +192,9 @@ TEST_F(KafkaTest, OnlyStoredOffsetsAreCommitted) {
     for (int i = 0; i < 4; ++i) ASSERT_TRUE(first->StoreOffset(messages[i]).ok());
     ASSERT_TRUE(first->Close().ok());
   }
+  lag = ConsumerGroupLag(Client(), "g-offsets", "offsets", milliseconds(5000));
+  ASSERT_TRUE(lag.ok()) << lag.status();
+  EXPECT_EQ(*lag, 6);
   auto second = MakeConsumer("g-offsets", {"offsets"});
   auto messages = PollN(*second, 1);
   ASSERT_EQ(messages.size(), 1u);
@@ -358,6 +378,7 @@ TEST_F(KafkaTest, ProducerIsSafeToShareAcrossThreads) {
   auto producer = MakeProducer();
   std::atomic<int> delivered{0};
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 50; ++i) {
@@ -415,6 +436,41 @@ TEST_F(KafkaTest, ReadCommittedAndReadUncommittedConsumersSeePlainRecords) {
   auto uncommitted = MakeConsumer("g-ru", {"isolation"}, "read_uncommitted");
   EXPECT_EQ(PollN(*committed, 1).size(), 1u);
   EXPECT_EQ(PollN(*uncommitted, 1).size(), 1u);
+}
+
+TEST(EmbeddedBrokerTest, ConsumerCloseWithBrokerDownIsBounded) {
+  auto broker = EmbeddedBroker::Start();
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  ASSERT_TRUE((*broker)->CreateTopic({"gone", 1, 1}).ok());
+  ProducerOptions producer_options;
+  producer_options.client.brokers = (*broker)->bootstrap_servers();
+  auto producer = Producer::Create(producer_options);
+  ASSERT_TRUE(producer.ok());
+  ASSERT_TRUE((*producer)->ProduceSync("gone", "k", "v", milliseconds(5000)).ok());
+
+  ConsumerOptions options;
+  options.client.brokers = (*broker)->bootstrap_servers();
+  options.group_id = "g-gone";
+  options.commit_timeout_ms = 1000;
+  auto consumer = Consumer::Create(options);
+  ASSERT_TRUE(consumer.ok());
+  ASSERT_TRUE((*consumer)->Subscribe({"gone"}).ok());
+  std::optional<Message> message;
+  for (const auto deadline = Clock::now() + std::chrono::seconds(10);
+       !message && Clock::now() < deadline;) {
+    auto polled = (*consumer)->Poll(milliseconds(100));
+    ASSERT_TRUE(polled.ok());
+    message = *polled;
+  }
+  ASSERT_TRUE(message.has_value());
+  ASSERT_TRUE((*consumer)->StoreOffset(*message).ok());
+
+  ASSERT_TRUE((*broker)->SetBrokerDown().ok());
+  const auto start = Clock::now();
+  auto status = (*consumer)->Close();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  consumer->reset();  // and the destructor does not wait either
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(4));
 }
 
 TEST(EmbeddedBrokerTest, SeveralBrokersWithReplication) {

@@ -43,6 +43,10 @@ struct ConsumerOptions {
   std::string auto_offset_reset = "earliest";
   // isolation.level: "read_committed" downstream of transactional producers.
   std::string isolation_level = "read_committed";
+  // Bound on each synchronous commit (Commit, on revoke, on Close). When the group coordinator
+  // does not answer in time the call is UNAVAILABLE; Close then skips leaving the group, so it
+  // returns within about this long even with the brokers gone.
+  int commit_timeout_ms = 10000;
 };
 
 class Consumer {
@@ -63,14 +67,16 @@ class Consumer {
   // Marks `message` as processed: its offset + 1 will be committed (periodically and on Close).
   absl::Status StoreOffset(const Message& message);
 
-  // Commits stored offsets synchronously.
+  // Commits stored offsets synchronously (at most commit_timeout_ms). OK when nothing is stored.
   absl::Status Commit();
 
   // The partitions currently assigned to this member (empty before the first rebalance that
   // Poll serves, and after Close). For logs, health output and tests.
   absl::StatusOr<std::vector<TopicPartition>> Assignment() const;
 
-  // Commits stored offsets and leaves the group. Idempotent.
+  // Commits stored offsets and leaves the group. Idempotent. UNAVAILABLE when the final commit
+  // got no answer within commit_timeout_ms (the consumer is closed anyway, without leaving the
+  // group: the others take its partitions over after session.timeout.ms).
   absl::Status Close();
 
   class Impl;
