@@ -8,8 +8,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "dyad/ingest/readers.h"
 #include "dyad/kafka/consumer.h"
@@ -55,7 +58,6 @@ struct Stack {
   std::unique_ptr<dyad::v1::IngestService::Stub> stub;
 
   static std::unique_ptr<Stack> Start(const std::string& brokers, int delivery_timeout_ms) {
-    auto stack = std::make_unique<Stack>();
     KafkaWriterOptions options;
     options.producer.client.brokers = brokers;
     options.producer.delivery_timeout_ms = delivery_timeout_ms;
@@ -63,10 +65,16 @@ struct Stack {
     auto writer = MakeKafkaWriter(options);
     EXPECT_TRUE(writer.ok()) << writer.status();
     if (!writer.ok()) return nullptr;
-    stack->publisher = std::make_unique<Publisher>(*std::move(writer));
     ServiceOptions service_options;
     service_options.workers = 4;
     service_options.max_stream_in_flight = 8;
+    return Start(*std::move(writer), service_options);
+  }
+
+  static std::unique_ptr<Stack> Start(std::unique_ptr<RecordWriter> writer,
+                                      const ServiceOptions& service_options) {
+    auto stack = std::make_unique<Stack>();
+    stack->publisher = std::make_unique<Publisher>(std::move(writer));
     stack->service = std::make_unique<IngestServiceImpl>(*stack->publisher, service_options);
     auto server = rpc::StartServer({.listen = "127.0.0.1:0"}, {stack->service.get()});
     EXPECT_TRUE(server.ok()) << server.status();
@@ -358,6 +366,107 @@ TEST(IngestServiceUnreachable, KafkaOnAClosedPortIsUnavailable) {
                                            &stream_response);
   EXPECT_EQ(stream.error_code(), grpc::StatusCode::UNAVAILABLE) << stream.error_message();
   EXPECT_NE(stream.error_message().find("retry the stream"), std::string::npos);
+}
+
+// A writer that takes its time and can be told to fail; for the service's own logic (queue
+// limits, stream failure), independent of Kafka.
+class ScriptedWriter final : public RecordWriter {
+ public:
+  struct Script {
+    std::atomic<int> delay_ms{0};
+    std::atomic<int> fail_after{-1};  // writes that succeed before failing; -1 = never fail
+    std::atomic<int> writes{0};
+    std::mutex mu;
+  };
+  explicit ScriptedWriter(std::shared_ptr<Script> script) : script_(std::move(script)) {}
+  absl::Status Write(std::string_view, std::string_view) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(script_->delay_ms.load()));
+    std::lock_guard lock(script_->mu);  // check and count as one step
+    const int limit = script_->fail_after.load();
+    if (limit >= 0 && script_->writes.load() >= limit) return absl::UnavailableError("scripted");
+    script_->writes++;
+    return absl::OkStatus();
+  }
+  int Flush(std::chrono::milliseconds) override { return 0; }
+
+ private:
+  std::shared_ptr<Script> script_;
+};
+
+TEST(IngestServiceLimits, FullQueueAnswersResourceExhaustedAtOnce) {
+  auto script = std::make_shared<ScriptedWriter::Script>();
+  script->delay_ms = 500;
+  ServiceOptions options;
+  options.workers = 1;
+  options.max_queued = 1;
+  auto stack = Stack::Start(std::make_unique<ScriptedWriter>(script), options);
+  ASSERT_NE(stack, nullptr);
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::map<grpc::StatusCode, int> codes;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&, i] {
+      PublishResponse response;
+      const auto status =
+          stack->Publish(Request("https://x.org/" + std::to_string(i), "Body."), &response);
+      std::lock_guard lock(mu);
+      codes[status.error_code()]++;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_GE(codes[grpc::StatusCode::OK], 1);
+  EXPECT_GE(codes[grpc::StatusCode::RESOURCE_EXHAUSTED], 1);
+  EXPECT_EQ(codes[grpc::StatusCode::OK] + codes[grpc::StatusCode::RESOURCE_EXHAUSTED], 6);
+}
+
+TEST(IngestServiceLimits, StreamStopsOnPublishFailureAndARetryDoublesNothing) {
+  auto script = std::make_shared<ScriptedWriter::Script>();
+  script->fail_after = 5;
+  script->delay_ms = 5;
+  ServiceOptions options;
+  options.workers = 4;
+  options.max_stream_in_flight = 4;
+  auto stack = Stack::Start(std::make_unique<ScriptedWriter>(script), options);
+  ASSERT_NE(stack, nullptr);
+  std::vector<PublishRequest> requests;
+  for (int i = 0; i < 40; ++i) {
+    requests.push_back(Request("https://x.org/" + std::to_string(i), "Body."));
+  }
+  PublishStreamResponse failed;
+  const auto status = stack->PublishStream(requests, &failed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_NE(status.error_message().find("retry the stream"), std::string::npos);
+  EXPECT_EQ(script->writes.load(), 5);
+
+  script->fail_after = -1;
+  PublishStreamResponse retried;
+  const auto again = stack->PublishStream(requests, &retried);
+  ASSERT_TRUE(again.ok()) << again.error_message();
+  EXPECT_EQ(retried.accepted(), 35);
+  EXPECT_EQ(retried.duplicates(), 5);
+  EXPECT_EQ(retried.article_ids_size(), 40);
+  EXPECT_EQ(script->writes.load(), 40);
+}
+
+TEST(IngestServiceLimits, CancelledStreamFinishesAndTheServerStops) {
+  auto script = std::make_shared<ScriptedWriter::Script>();
+  script->delay_ms = 50;
+  ServiceOptions options;
+  options.workers = 2;
+  options.max_stream_in_flight = 2;
+  auto stack = Stack::Start(std::make_unique<ScriptedWriter>(script), options);
+  ASSERT_NE(stack, nullptr);
+  grpc::ClientContext context;
+  PublishStreamResponse response;
+  auto writer = stack->stub->PublishStream(&context, &response);
+  for (int i = 0; i < 10; ++i) {
+    if (!writer->Write(Request("https://x.org/" + std::to_string(i), "Body."))) break;
+  }
+  context.TryCancel();
+  EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  const auto start = std::chrono::steady_clock::now();
+  stack.reset();  // server shutdown waits for the reactor: it must have finished
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 }  // namespace
