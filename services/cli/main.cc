@@ -28,6 +28,11 @@ int main(int argc, char** argv) {
   dyad::cli::RegisterEvents(app, exit_code);
   dyad::cli::RegisterDyads(app, exit_code);
   dyad::cli::RegisterCode(app, exit_code);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // --help and --version are "errors" with exit code 0; every real usage error exits 2.
+    return app.exit(error) == 0 ? 0 : 2;
+  }
   return exit_code;
 }
