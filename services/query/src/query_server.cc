@@ -7,7 +7,7 @@
 
 namespace dyad::query {
 
-absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(QueryOptions options) {
+absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(const QueryOptions& options) {
   if (auto status = kafka::EnsureTopic(
           options.client, {kafka::kEventsTopic, options.partitions, options.replication_factor},
           options.startup_timeout);

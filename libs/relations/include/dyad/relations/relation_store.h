@@ -109,6 +109,7 @@ class RelationStore {
   struct EventKey {
     int64_t day = 0;
     std::string id;
+    // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
     friend auto operator<=>(const EventKey&, const EventKey&) = default;
   };
 

@@ -173,7 +173,7 @@ class QueryServer {
   // Ensures dyad.events.v1 exists, starts the applier, then the gRPC server (health SERVING,
   // reflection on). UNAVAILABLE when the brokers cannot be reached within startup_timeout or the
   // address cannot be bound; INVALID_ARGUMENT for a bad Kafka property or listen address.
-  static absl::StatusOr<std::unique_ptr<QueryServer>> Start(QueryOptions options);
+  static absl::StatusOr<std::unique_ptr<QueryServer>> Start(const QueryOptions& options);
   ~QueryServer();
   QueryServer(const QueryServer&) = delete;
   QueryServer& operator=(const QueryServer&) = delete;
