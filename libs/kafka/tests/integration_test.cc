@@ -473,6 +473,35 @@ TEST(EmbeddedBrokerTest, ConsumerCloseWithBrokerDownIsBounded) {
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(4));
 }
 
+TEST(EmbeddedBrokerTest, ProducerDestroyedWithBrokerDownIsBoundedAndReportsEveryRecord) {
+  auto broker = EmbeddedBroker::Start();
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  ASSERT_TRUE((*broker)->CreateTopic({"gone-p", 1, 1}).ok());
+  ProducerOptions options;
+  options.client.brokers = (*broker)->bootstrap_servers();
+  options.close_timeout_ms = 500;
+  auto producer = Producer::Create(options);
+  ASSERT_TRUE(producer.ok());
+  ASSERT_TRUE((*producer)->ProduceSync("gone-p", "k", "v", milliseconds(5000)).ok());
+  ASSERT_TRUE((*broker)->SetBrokerDown().ok());
+  std::atomic<int> calls{0};
+  std::atomic<int> cancelled{0};
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE((*producer)
+                    ->Produce("gone-p", "k", "v",
+                              [&](const DeliveryReport& report) {
+                                ++calls;
+                                if (absl::IsCancelled(report.status)) ++cancelled;
+                              })
+                    .ok());
+  }
+  const auto start = Clock::now();
+  producer->reset();
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
+  EXPECT_EQ(calls.load(), 5);
+  EXPECT_EQ(cancelled.load(), 5);
+}
+
 TEST(EmbeddedBrokerTest, SeveralBrokersWithReplication) {
   auto broker = EmbeddedBroker::Start(3);
   ASSERT_TRUE(broker.ok()) << broker.status();
