@@ -353,9 +353,12 @@ absl::Status ParsePattern(const FileLines& file, const Line& line, const std::st
       e.type = PatternElement::Type::kBoth;
       ++both;
     } else {
+      // "*impose/slap": a star on the group makes every alternative a verb.
+      const bool verb_group = !el.empty() && el[0] == '*';
       for (const auto& alt : List(el, '/')) {
         PatternElement::Alternative a;
         std::string word = alt;
+        a.verb = verb_group;
         if (!word.empty() && word[0] == '*') {
           a.verb = true;
           word = word.substr(1);

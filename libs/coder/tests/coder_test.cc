@@ -202,6 +202,15 @@ TEST_F(SeedArticleTest, IdsAreUniqueAndStable) {
 
 TEST_F(SeedArticleTest, OffsetsPointIntoTheBody) {
   const std::string body = SeedArticle().body();
+  if (std::getenv("DYAD_PRINT_EVENTS") != nullptr) {
+    for (const auto& e : events()) {
+      std::cout << Describe(e) << " | "
+                << body.substr(static_cast<std::size_t>(e.trigger_begin()),
+                               static_cast<std::size_t>(e.trigger_end() - e.trigger_begin()))
+                << " | " << e.source().text() << " -> " << e.target().text() << " | "
+                << e.date().text() << " conf " << e.confidence() << "\n";
+    }
+  }
   for (const auto& e : events()) {
     ASSERT_LE(e.sentence_end(), static_cast<int>(body.size()));
     EXPECT_EQ(body.substr(static_cast<std::size_t>(e.sentence_begin()),
@@ -298,6 +307,24 @@ TEST(CodeTextTest, NegatedEventsCanBeDropped) {
   ASSERT_TRUE(coder.ok());
   EXPECT_TRUE(
       (*coder)->CodeText("t", "Pakistan did not praise India.", {2025, 9, 14}, true).empty());
+}
+
+TEST(CodeTextTest, EveryVerbOfAGroupInflects) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"Washington slapped additional tariffs on India.", "slapped additional tariffs on"},
+      {"Washington imposed additional tariffs on India.", "imposed additional tariffs on"},
+      {"The US is slapping sanctions on India.", "slapping sanctions on"}};
+  for (const auto& [text, trigger] : cases) {
+    auto e = Code(text);
+    ASSERT_EQ(e.size(), 1u) << text << "\n" << All(e);
+    EXPECT_EQ(e[0].code(), "163");
+    EXPECT_EQ(e[0].target().country(), "IND");
+    EXPECT_EQ(text.substr(static_cast<std::size_t>(e[0].trigger_begin()),
+                          static_cast<std::size_t>(e[0].trigger_end() - e[0].trigger_begin())),
+              trigger);
+  }
+  EXPECT_EQ(Code("India condemned Pakistan.").at(0).code(), "111");
+  EXPECT_EQ(Code("India denounced Pakistan.").at(0).code(), "111");
 }
 
 TEST(CodeTextTest, PassiveByAgent) {
