@@ -29,7 +29,7 @@ IngestSummary IngestFiles(const std::vector<std::string>& paths, const IngestFil
     summary.errors.push_back(error.ToString());
   };
   // From the readers: a bad record (line > 0) or an unusable file or path (line 0).
-  auto on_error = [&](RecordError error) {
+  auto on_error = [&](const RecordError& error) {
     std::lock_guard lock(mu);
     if (error.line > 0) {
       summary.records++;

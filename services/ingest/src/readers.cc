@@ -112,7 +112,7 @@ class LineReader {
 
   std::istream& in_;
   std::size_t max_line_;
-  char buffer_[64 * 1024];
+  char buffer_[64 * 1024] = {};
   std::size_t pos_ = 0;
   std::size_t len_ = 0;
 };

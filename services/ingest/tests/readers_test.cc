@@ -307,7 +307,9 @@ TEST(HostileInput, RandomBytesAreHandled) {
       R"({"url":"https://x.org/a","title":"T","published_at":"2025-03-14T20:30:26Z","text":"B"})",
       "https://arab.news/6r5g7\n- bullet\nISLAMABAD: body\n", "WASHINGTON (Reuters) — text",
       "https://example.com:8080/a/?utm_x=1&b=2#f"};
-  const std::string alphabet = "{}[]\":,\\ \n\r\t-:/?#@.%&=uU0\xC3\xA9\xE2\x80\x94\xFF\x00";
+  // Includes a NUL byte, hence the explicit length.
+  static constexpr char kAlphabet[] = "{}[]\":,\\ \n\r\t-:/?#@.%&=uU0\xC3\xA9\xE2\x80\x94\xFF\x00";
+  const std::string alphabet(kAlphabet, sizeof kAlphabet - 1);
   for (int i = 0; i < 3000; ++i) {
     std::string s = seeds[static_cast<size_t>(i) % seeds.size()];
     const int edits = 1 + static_cast<int>(rng() % 8);
