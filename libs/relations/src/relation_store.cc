@@ -110,16 +110,24 @@ absl::StatusOr<DayRange> ParseRange(const std::string& from, const std::string& 
 }
 
 // First element of `keys` past every key on day `hi`.
-std::set<EventKey>::const_iterator PastDay(const std::set<EventKey>& keys, int64_t hi) {
+template <typename KeySet>
+typename KeySet::const_iterator PastDay(const KeySet& keys, int64_t hi) {
   if (hi == kMaxDay) return keys.end();
-  return keys.lower_bound(EventKey{hi + 1, std::string()});
+  return keys.lower_bound(EventKey{hi + 1, std::string_view()});
 }
 
 std::string EncodePageToken(const EventKey& key) {
-  return absl::WebSafeBase64Escape(absl::StrCat(kTokenVersion, "|", key.day, "|", key.id));
+  return absl::WebSafeBase64Escape(
+      absl::StrCat(kTokenVersion, "|", key.day, "|", std::string(key.id)));
 }
 
-absl::StatusOr<EventKey> DecodePageToken(const std::string& token) {
+// A decoded page token: the last (day, id) of the previous page.
+struct PageCursor {
+  int64_t day = 0;
+  std::string id;
+};
+
+absl::StatusOr<PageCursor> DecodePageToken(const std::string& token) {
   const auto bad = [] {
     return absl::InvalidArgumentError(
         "page_token is not one this server issued; pass next_page_token from the previous "
@@ -136,13 +144,15 @@ absl::StatusOr<EventKey> DecodePageToken(const std::string& token) {
   rest.remove_prefix(version.size() + 1);
   const auto bar = rest.find('|');
   if (bar == std::string_view::npos || bar == 0 || bar + 1 >= rest.size()) return bad();
-  EventKey key;
+  PageCursor key;
   const char* end = rest.data() + bar;
   auto [ptr, ec] = std::from_chars(rest.data(), end, key.day);
   if (ec != std::errc() || ptr != end) return bad();
   key.id = std::string(rest.substr(bar + 1));
   return key;
 }
+
+absl::string_view AbslView(std::string_view text) { return {text.data(), text.size()}; }
 
 bool StartsWith(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
@@ -178,7 +188,7 @@ void FillBucket(const BucketAccumulator& acc, std::string start, dyad::v1::Relat
   out->set_goldstein_mean(acc.events > 0 ? acc.goldstein_sum / n : 0.0);
   out->set_tone_mean(acc.events > 0 ? acc.tone_sum / n : 0.0);
   for (const auto& [code, count] : acc.root_codes) (*out->mutable_root_codes())[code] = count;
-  for (const auto& key : acc.newest) out->add_event_ids(key.id);
+  for (const auto& key : acc.newest) out->add_event_ids(std::string(key.id));
 }
 
 }  // namespace
@@ -253,10 +263,23 @@ absl::StatusOr<bool> RelationStore::Apply(const dyad::v1::Event& event) {
         absl::StrCat("event ", event.id(), ": ", day.status().message()));
   }
 
+  // Serialised before taking the lock, so readers are not kept waiting for it.
+  StoredEvent stored;
+  // The round trip makes sure ListEvents can parse it back: an Event built in memory (not parsed
+  // from a record) may hold a string that is not UTF-8, which proto3 refuses to parse.
+  if (dyad::v1::Event check;
+      !event.SerializeToString(&stored.bytes) || !check.ParseFromString(stored.bytes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("event ", event.id(), " cannot be stored: a string field is not valid UTF-8"));
+  }
+  stored.quad_class = event.quad_class();
+  stored.code = !event.code().empty() ? event.code() : event.root_code();
+
   std::unique_lock turnstile(turnstile_);
   std::unique_lock lock(mu_);
   turnstile.unlock();
-  if (events_.contains(event.id())) return false;
+  const auto [stored_it, is_new] = events_.try_emplace(event.id(), std::move(stored));
+  if (!is_new) return false;
 
   auto& targets = by_source_[source];
   auto [series_it, inserted] = targets.try_emplace(target);
@@ -277,10 +300,9 @@ absl::StatusOr<bool> RelationStore::Apply(const dyad::v1::Event& event) {
   if (root.empty() && event.code().size() >= 2) root = event.code().substr(0, 2);
   if (!root.empty()) ++agg.root_codes[root];
 
-  EventKey key{*day, event.id()};
+  const EventKey key{*day, stored_it->first};
   series.events.insert(key);
-  order_.insert(std::move(key));
-  events_.emplace(event.id(), StoredEvent{event, *day});
+  order_.insert(key);
   return true;
 }
 
@@ -422,17 +444,19 @@ absl::StatusOr<dyad::v1::ListEventsResponse> RelationStore::ListEvents(
       static_cast<std::size_t>(request.page_size() == 0 ? kDefaultPageSize : request.page_size());
   auto range = ParseRange(request.from(), request.to());
   if (!range.ok()) return range.status();
-  std::optional<EventKey> cursor;
+  std::optional<PageCursor> token;
   if (!request.page_token().empty()) {
     auto decoded = DecodePageToken(request.page_token());
     if (!decoded.ok()) return decoded.status();
-    cursor = std::move(*decoded);
+    token = std::move(*decoded);
   }
+  std::optional<EventKey> cursor;
+  if (token) cursor = EventKey{token->day, token->id};
 
   auto lock = ReadLock();
 
   // The ordered key sets to merge: the matching dyads', or the global index.
-  std::vector<const std::set<EventKey>*> sets;
+  std::vector<const KeySet*> sets;
   if (!actor->empty() || !source->empty() || !target->empty()) {
     std::vector<const DyadSeries*> dyads;
     if (!source->empty() || !target->empty()) {
@@ -455,7 +479,7 @@ absl::StatusOr<dyad::v1::ListEventsResponse> RelationStore::ListEvents(
   }
 
   // Every key returned is < bound: before the cursor and on or before `to`.
-  const auto start_of = [&](const std::set<EventKey>& keys) {
+  const auto start_of = [&](const KeySet& keys) {
     auto it = PastDay(keys, range->hi);
     if (cursor) {
       auto at = keys.lower_bound(*cursor);
@@ -464,7 +488,7 @@ absl::StatusOr<dyad::v1::ListEventsResponse> RelationStore::ListEvents(
     return it;
   };
   // Max-heap of each set's next key (the element before its iterator).
-  using Cursor = std::pair<std::set<EventKey>::const_iterator, const std::set<EventKey>*>;
+  using Cursor = std::pair<KeySet::const_iterator, const KeySet*>;
   const auto newer = [](const Cursor& a, const Cursor& b) {
     return *std::prev(a.first) < *std::prev(b.first);
   };
@@ -489,12 +513,10 @@ absl::StatusOr<dyad::v1::ListEventsResponse> RelationStore::ListEvents(
     const EventKey& key = *it;
     if (key.day < range->lo) continue;  // this set has nothing newer left in range
     if (it != keys->begin()) heap.emplace(it, keys);
-    const StoredEvent& stored = events_.at(key.id);
+    const StoredEvent& stored = events_.find(AbslView(key.id))->second;
     if (filter_event) {
-      const auto& e = stored.event;
-      if (request.quad_class() != 0 && e.quad_class() != request.quad_class()) continue;
-      const std::string& event_code = !e.code().empty() ? e.code() : e.root_code();
-      if (!StartsWith(event_code, code)) continue;
+      if (request.quad_class() != 0 && stored.quad_class != request.quad_class()) continue;
+      if (!StartsWith(stored.code, code)) continue;
     }
     if (page.size() == page_size) {
       more = true;
@@ -505,7 +527,11 @@ absl::StatusOr<dyad::v1::ListEventsResponse> RelationStore::ListEvents(
   }
 
   dyad::v1::ListEventsResponse response;
-  for (const StoredEvent* stored : page) *response.add_events() = stored->event;
+  for (const StoredEvent* stored : page) {
+    if (!response.add_events()->ParseFromString(stored->bytes)) {
+      return absl::InternalError("a stored event does not parse; this is a bug");
+    }
+  }
   if (more && last_on_page != nullptr) {
     response.set_next_page_token(EncodePageToken(*last_on_page));
   }
@@ -514,7 +540,7 @@ absl::StatusOr<dyad::v1::ListEventsResponse> RelationStore::ListEvents(
 
 bool RelationStore::Contains(std::string_view event_id) const {
   auto lock = ReadLock();
-  return events_.contains(std::string(event_id));
+  return events_.contains(AbslView(event_id));
 }
 
 StoreStats RelationStore::Stats() const {

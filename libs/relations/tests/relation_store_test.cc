@@ -79,6 +79,9 @@ std::vector<std::pair<std::string, int64_t>> StartsAndCounts(
 
 int64_t Day(const char* iso) { return core::DaysFromCivil(*core::ParseIsoDate(iso)); }
 
+dyad::v1::ListEventsResponse ListOk(const RelationStore& store,
+                                    const dyad::v1::ListEventsRequest& request);
+
 // --- Aggregation -------------------------------------------------------------------------------
 
 TEST(RelationStore, CountsPerQuadClassWithGoldsteinAndToneMeans) {
@@ -326,6 +329,30 @@ TEST(RelationStore, RejectsEventsItCannotPlace) {
   EXPECT_EQ(store.Apply(dyad::v1::Event()).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store.Stats().events, 0);
   EXPECT_EQ(store.Stats().dyads, 0);
+}
+
+TEST(RelationStore, RejectsStringsThatAreNotUtf8) {
+  RelationStore store;
+  auto e = MakeEvent({.id = "bad-utf8"});
+  e.set_sentence("caf\xc3");  // truncated sequence: proto3 would refuse to parse it back
+  EXPECT_THAT(store.Apply(e).status().message(), HasSubstr("not valid UTF-8"));
+  EXPECT_FALSE(store.Contains("bad-utf8"));
+}
+
+TEST(RelationStore, ListEventsReturnsTheWholeEvent) {
+  RelationStore store;
+  auto e = MakeEvent({.id = "full", .code = "0411", .tone = -0.25});
+  e.set_article_id("u-1");
+  e.set_sentence("Rubio spoke with Dar by telephone on Saturday.");
+  e.set_trigger_begin(6);
+  e.set_trigger_end(11);
+  e.mutable_date()->set_text("on Saturday");
+  e.mutable_place()->set_country("PAK");
+  e.mutable_source()->add_roles("GOV");
+  ASSERT_TRUE(store.Apply(e).ok());
+  const auto page = ListOk(store, {});
+  ASSERT_EQ(page.events_size(), 1);
+  EXPECT_EQ(page.events(0).SerializeAsString(), e.SerializeAsString());
 }
 
 TEST(RelationStore, FallsBackToPublicationDayAndCountryCode) {
