@@ -86,7 +86,8 @@ class RelationStore {
   // Adds `event` to the aggregates and the index. Returns true when the event was new, false when
   // an event with the same id was already applied (nothing changes: Apply is idempotent by id).
   // INVALID_ARGUMENT (state unchanged) when the event has no id, no source or target actor code
-  // (Actor.code, else Actor.country), or no usable date (see EventDay).
+  // (Actor.code, else Actor.country), no usable date (see EventDay), a non-finite Goldstein or
+  // tone, or a string field that is not valid UTF-8 (it could not be parsed back for listing).
   absl::StatusOr<bool> Apply(const dyad::v1::Event& event);
 
   // The relation time series between two actor code prefixes, buckets oldest first, totals over
