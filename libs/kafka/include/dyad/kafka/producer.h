@@ -3,7 +3,11 @@
 // Thread-safety: all methods may be called from any thread. Delivery callbacks run on the
 // producer's own background poll thread: keep them short and never call Flush from them.
 // Lifecycle: Create() → Produce*/Flush → destructor, which flushes for up to
-// `close_timeout_ms` and logs how many records were not delivered.
+// `close_timeout_ms` and logs how many records were not delivered (their callbacks then run
+// with CANCELLED, so every callback runs exactly once).
+// Errors: UNAVAILABLE (brokers unreachable or slow; retry is safe), RESOURCE_EXHAUSTED (local queue
+// full), INVALID_ARGUMENT (e.g. key + value + headers above message.max.bytes, 1048588 by default),
+// INTERNAL (fatal idempotence error: restart). An empty key is sent as no key (null).
 #pragma once
 
 #include <chrono>
