@@ -34,6 +34,8 @@ function(dyad_test name)
     DYAD_BINARY_DIR="${PROJECT_BINARY_DIR}"
     DYAD_SHARED_DIR="${DYAD_SHARED_DIR}")
   gtest_discover_tests(${name}
+    # Index, not printed value, in parameterised test names: values may hold pointers.
+    NO_PRETTY_VALUES
     PROPERTIES LABELS "${A_LABELS}" TIMEOUT ${A_TIMEOUT}
     DISCOVERY_TIMEOUT 60)
 endfunction()
