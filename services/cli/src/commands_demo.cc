@@ -109,18 +109,9 @@ void PrintDemo(QueryClient& query, std::ostream& out) {
   out << "\n== Other dyads found ==\n";
   auto counts = query.CountDyads({});
   if (!counts.ok()) return;
-  std::vector<std::pair<int64_t, std::pair<std::string, std::string>>> sorted;
-  for (const auto& [dyad, n] : *counts) sorted.emplace_back(n, dyad);
-  std::sort(sorted.begin(), sorted.end(), [](const auto& x, const auto& y) {
-    return x.first > y.first || (x.first == y.first && x.second < y.second);
-  });
-  out << fmt::format("{:<8} {:<8} {:>6}\n", "source", "target", "events");
-  for (std::size_t i = 0; i < sorted.size() && i < 20; ++i) {
-    out << fmt::format("{:<8} {:<8} {:>6}\n", sorted[i].second.first, sorted[i].second.second,
-                       sorted[i].first);
-  }
+  PrintDyads(out, *counts, 20);
   out << fmt::format("({} directed dyads in all; `dyad relation A B` for any of them)\n",
-                     sorted.size());
+                     counts->size());
 }
 
 }  // namespace

@@ -144,17 +144,7 @@ void RegisterDyads(CLI::App& app, int& exit_code) {
       exit_code = Fail(counts.status());
       return;
     }
-    std::vector<std::pair<int64_t, std::pair<std::string, std::string>>> sorted;
-    for (const auto& [dyad, n] : *counts) sorted.emplace_back(n, dyad);
-    std::sort(sorted.begin(), sorted.end(), [](const auto& x, const auto& y) {
-      return x.first > y.first || (x.first == y.first && x.second < y.second);
-    });
-    std::cout << fmt::format("{:<8} {:<8} {:>6}\n", "source", "target", "events");
-    for (int i = 0; i < static_cast<int>(sorted.size()) && i < *limit; ++i) {
-      std::cout << fmt::format("{:<8} {:<8} {:>6}\n", sorted[i].second.first,
-                               sorted[i].second.second, sorted[i].first);
-    }
-    if (sorted.empty()) std::cout << "no events\n";
+    PrintDyads(std::cout, *counts, *limit);
     exit_code = 0;
   });
 }

@@ -109,6 +109,24 @@ void PrintEvents(std::ostream& out, const dyad::v1::ListEventsResponse& events) 
   }
 }
 
+void PrintDyads(std::ostream& out,
+                const std::map<std::pair<std::string, std::string>, int64_t>& counts, int limit) {
+  if (counts.empty()) {
+    out << "no events\n";
+    return;
+  }
+  std::vector<std::pair<int64_t, std::pair<std::string, std::string>>> sorted;
+  for (const auto& [dyad, n] : counts) sorted.emplace_back(n, dyad);
+  std::sort(sorted.begin(), sorted.end(), [](const auto& x, const auto& y) {
+    return x.first > y.first || (x.first == y.first && x.second < y.second);
+  });
+  out << fmt::format("{:<10} {:<10} {:>6}\n", "source", "target", "events");
+  for (std::size_t i = 0; i < sorted.size() && i < static_cast<std::size_t>(limit); ++i) {
+    out << fmt::format("{:<10} {:<10} {:>6}\n", sorted[i].second.first, sorted[i].second.second,
+                       sorted[i].first);
+  }
+}
+
 absl::StatusOr<dyad::v1::Bucket> ParseBucket(const std::string& text) {
   if (text == "day") return dyad::v1::BUCKET_DAY;
   if (text == "week") return dyad::v1::BUCKET_WEEK;

@@ -37,6 +37,10 @@ void PrintRelation(std::ostream& out, const std::string& title,
 // One line per event: date, source → target, code, goldstein, sentence excerpt.
 void PrintEvents(std::ostream& out, const dyad::v1::ListEventsResponse& events);
 
+// Country dyads by event count, most first (ties by name), at most `limit` rows.
+void PrintDyads(std::ostream& out,
+                const std::map<std::pair<std::string, std::string>, int64_t>& counts, int limit);
+
 // Parses "day|week|month|year".
 absl::StatusOr<dyad::v1::Bucket> ParseBucket(const std::string& text);
 
