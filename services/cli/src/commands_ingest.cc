@@ -7,7 +7,9 @@
 #include "commands.h"
 #include "dyad/core/dates.h"
 #include "dyad/ingest/service.h"
+#include "dyad/kafka/admin.h"
 #include "dyad/kafka/config.h"
+#include "dyad/kafka/topics.h"
 #include "ingest_client.h"
 
 namespace dyad::cli {
@@ -99,6 +101,12 @@ void RegisterIngest(CLI::App& app, int& exit_code) {
     }
     ingest::KafkaWriterOptions writer_options;
     writer_options.producer.client = {.brokers = *brokers, .properties = *properties};
+    if (auto status = kafka::EnsureTopic(writer_options.producer.client, {kafka::kArticlesTopic});
+        !status.ok()) {
+      std::cerr << "dyad ingest: " << status.message() << "\n";
+      exit_code = 1;
+      return;
+    }
     auto writer = ingest::MakeKafkaWriter(writer_options);
     if (!writer.ok()) {
       std::cerr << "dyad ingest: " << writer.status().message() << "\n";
