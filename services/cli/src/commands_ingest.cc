@@ -10,18 +10,11 @@
 #include "dyad/kafka/admin.h"
 #include "dyad/kafka/config.h"
 #include "dyad/kafka/topics.h"
+#include "grpc_status.h"
 #include "ingest_client.h"
 
 namespace dyad::cli {
-namespace {
-
-absl::Status FromGrpc(const grpc::Status& status) {
-  return status.ok() ? absl::OkStatus()
-                     : absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                                    status.error_message());
-}
-
-}  // namespace
+namespace {}  // namespace
 
 ingest::RecordPublisher GrpcRecordPublisher(const std::string& address) {
   auto stub = std::shared_ptr<dyad::v1::IngestService::Stub>(dyad::v1::IngestService::NewStub(

@@ -7,14 +7,10 @@
 #include <chrono>
 #include <vector>
 
+#include "grpc_status.h"
+
 namespace dyad::cli {
 namespace {
-
-absl::Status FromGrpc(const grpc::Status& status, const std::string& what) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      what + ": " + status.error_message());
-}
 
 void SetDeadline(grpc::ClientContext& context) {
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
