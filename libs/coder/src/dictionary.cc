@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <unordered_map>
 
 #include "absl/status/status.h"
 #include "dyad/core/ids.h"
@@ -261,9 +263,36 @@ absl::StatusOr<DatedRole> ParseRole(const Dictionaries& d, std::string_view text
   return role;
 }
 
-absl::Status LoadActors(const std::string& dir, Dictionaries& d) {
-  auto file = ReadDictionary(dir + "/actors.txt", d.digest_input);
+// actors.txt, then every actors.<part>.txt in name order (e.g. actors.leaders-g20.txt).
+std::vector<std::string> ActorFiles(const std::string& dir) {
+  std::vector<std::string> parts;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() > 11 && name.rfind("actors.", 0) == 0 &&
+        name.compare(name.size() - 4, 4, ".txt") == 0) {
+      parts.push_back(dir + "/" + name);
+    }
+  }
+  std::sort(parts.begin(), parts.end());
+  parts.insert(parts.begin(), dir + "/actors.txt");
+  return parts;
+}
+
+// Where each person's name or alias was first defined ("actors.txt:12"), lower case.
+using PersonPhrases = std::unordered_map<std::string, std::string>;
+
+absl::Status LoadActorFile(const std::string& path, Dictionaries& d, PersonPhrases& seen) {
+  auto file = ReadDictionary(path, d.digest_input);
   if (!file.ok()) return file.status();
+  auto claim = [&](const Line& line, const std::string& phrase) -> absl::Status {
+    std::string key;
+    for (const auto& t : PhraseTokens(phrase)) key += t.lower + " ";
+    const std::string here = Cat(file->name, ":", line.number);
+    auto [it, inserted] = seen.emplace(key, here);
+    if (inserted) return absl::OkStatus();
+    return LineError(*file, line, Cat("\"", phrase, "\" already names someone at ", it->second));
+  };
   for (const Line& line : file->lines) {
     const auto f = Fields(line.text);
     if (f.size() != 3) return LineError(*file, line, "expected Name | aliases | roles");
@@ -278,10 +307,12 @@ absl::Status LoadActors(const std::string& dir, Dictionaries& d) {
     if (person.roles.empty()) return LineError(*file, line, "a person needs at least one role");
     const int index = static_cast<int>(d.people.size());
     d.people.push_back(std::move(person));
+    if (auto s = claim(line, f[0]); !s.ok()) return s;
     if (auto s = AddPhrase(d.actors, *file, line, f[0], EntryKind::kPerson, index); !s.ok()) {
       return s;
     }
     for (const auto& alias : List(f[1])) {
+      if (auto s = claim(line, alias); !s.ok()) return s;
       if (auto s = AddPhrase(d.actors, *file, line, alias, EntryKind::kPerson, index); !s.ok()) {
         return s;
       }
@@ -510,7 +541,10 @@ absl::StatusOr<std::unique_ptr<Dictionaries>> LoadDictionaries(
   }
   if (auto s = LoadCountries(dir, *d); !s.ok()) return s;
   if (auto s = LoadIgos(dir, *d); !s.ok()) return s;
-  if (auto s = LoadActors(dir, *d); !s.ok()) return s;
+  PersonPhrases person_phrases;
+  for (const std::string& path : ActorFiles(dir)) {
+    if (auto s = LoadActorFile(path, *d, person_phrases); !s.ok()) return s;
+  }
   if (auto s = LoadAgents(dir, *d); !s.ok()) return s;
   if (auto s = LoadVerbs(dir, *d, known_event_codes); !s.ok()) return s;
   auto add_reference = [&](const FileLines& file, const Line& line, const std::string& kind,

@@ -56,6 +56,29 @@ TEST(DictionaryTest, LoadsMinimalDirectory) {
   EXPECT_TRUE((*d)->verb_lemmas.contains("praise"));
 }
 
+TEST(DictionaryTest, ReadsExtraActorFilesInNameOrder) {
+  DictDir dir;
+  dir.Write("actors.b.txt", "Shehbaz Sharif | | PAKGOV 2024-03-04..\n");
+  dir.Write("actors.a.txt", "Ishaq Dar | Dar | PAKGOV 2024-03-11..\n");
+  dir.Write("actors.txt.bak", "not | a | dictionary file\n");
+  auto d = LoadDictionaries(dir.path());
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_EQ((*d)->people.size(), 3u);
+  EXPECT_EQ((*d)->people[1].name, "Ishaq Dar");
+  EXPECT_EQ((*d)->people[2].name, "Shehbaz Sharif");
+}
+
+TEST(DictionaryTest, NameUsedByTwoPeopleNamesBothPlaces) {
+  DictDir dir;
+  dir.Write("actors.extra.txt", "\nMarco Antonio Rubio | rubio | USAGOV 2025..\n");
+  auto d = LoadDictionaries(dir.path());
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr("actors.extra.txt:2: \"rubio\" already names someone at "
+                        "actors.txt:1"));
+}
+
 TEST(DictionaryTest, MissingRequiredFileIsNotFound) {
   DictDir dir;
   dir.Remove("verbs.txt");

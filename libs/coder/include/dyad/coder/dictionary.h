@@ -152,10 +152,10 @@ struct Dictionaries {
   std::pair<std::string, std::vector<std::string>> SplitCode(std::string_view code) const;
 };
 
-// Loads countries.txt, actors.txt, agents.txt, igos.txt, verbs.txt and the optional
-// references.txt, modifiers.txt, discards.txt from `dir`. Codes in verbs.txt are checked against
-// `known_event_codes` when it is non-null. UNIMPLEMENTED when `dir` holds PETRARCH2 dictionaries
-// (Phoenix.*.txt) instead: reading those is planned, not done.
+// Loads countries.txt, actors.txt (then actors.*.txt in name order), agents.txt, igos.txt,
+// verbs.txt and the optional references.txt, modifiers.txt, discards.txt from `dir`. Codes in
+// verbs.txt are checked against `known_event_codes` when it is non-null. UNIMPLEMENTED when `dir`
+// holds PETRARCH2 dictionaries (Phoenix.*.txt) instead: reading those is planned, not done.
 absl::StatusOr<std::unique_ptr<Dictionaries>> LoadDictionaries(
     const std::string& dir, const std::map<std::string, int>* known_event_codes = nullptr);
 
