@@ -1,5 +1,6 @@
 #include "dyad/coder/coder.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "dyad/coder/json_lines.h"
 #include "dyad/core/dates.h"
 #include "dyad/text/sentences.h"
 #include "gmock/gmock.h"
@@ -223,6 +225,35 @@ TEST_F(SeedArticleTest, OffsetsPointIntoTheBody) {
               e.source().text());
     EXPECT_GT(e.tone(), 0.0);
     EXPECT_GT(e.confidence(), 0.0);
+  }
+}
+
+// The whole output for the seed article, field by field, against a reviewed golden file (the
+// `dyad code` line format, one event per line, without coder_version, which changes with every
+// dictionary edit). After an intended change: DYAD_UPDATE_GOLDEN=1 ./coder_test
+// --gtest_filter=SeedArticleTest.MatchesGoldenFile, then review the diff of the golden file.
+TEST_F(SeedArticleTest, MatchesGoldenFile) {
+  const std::string path =
+      std::string(DYAD_SOURCE_DIR) + "/libs/coder/tests/golden/seed_article.jsonl";
+  std::vector<std::string> got;
+  for (const auto& e : events()) {
+    auto line = nlohmann::json::parse(FormatCodeResult("u-seed", {e}));
+    auto event = line["events"][0];
+    event.erase("coder_version");
+    got.push_back(event.dump());
+  }
+  if (std::getenv("DYAD_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream out(path);
+    for (const auto& l : got) out << l << "\n";
+    GTEST_SKIP() << "rewrote " << path;
+  }
+  std::ifstream in(path);
+  ASSERT_TRUE(in.good()) << path;
+  std::vector<std::string> want;
+  for (std::string l; std::getline(in, l);) want.push_back(l);
+  for (std::size_t i = 0; i < std::max(got.size(), want.size()); ++i) {
+    EXPECT_EQ(i < got.size() ? got[i] : "<none>", i < want.size() ? want[i] : "<none>")
+        << "event " << i << " differs from " << path;
   }
 }
 
