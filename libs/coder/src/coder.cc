@@ -14,6 +14,7 @@
 #include "dyad/text/normalize.h"
 #include "dyad/text/sentences.h"
 #include "dyad/text/tokens.h"
+#include "modality_codes.h"
 #include "spdlog/spdlog.h"
 #include "strings.h"
 
@@ -956,7 +957,9 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
       event_date.set_resolution(v1::DATE_RESOLUTION_PUBLICATION_DATE);
     }
 
-    const CameoCode* cameo_row = cameo.Find(p.code);
+    // A planned or threatened act is coded as the intent (03x) or threat (13x) CAMEO has for it.
+    const std::string code = internal::CodeUnderModality(p.code, modality);
+    const CameoCode* cameo_row = cameo.Find(code);
     const std::size_t trig_b = ctx.norm->Original(tokens[m.first].begin);
     const std::size_t trig_e = ctx.norm->Original(tokens[m.trigger_end - 1].end);
 
@@ -968,7 +971,7 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
           (fs.roles == ft.roles || fs.roles.empty() || ft.roles.empty())) {
         continue;
       }
-      const std::string key = Cat(p.code, "|", fs.code, ">", ft.code);
+      const std::string key = Cat(code, "|", fs.code, ">", ft.code);
       if (emitted.contains(key)) continue;
       if (ctx.events.size() >= kMaxEventsPerArticle) return;
       emitted.insert(key);
@@ -998,9 +1001,9 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
       };
       fill(ev.mutable_source(), s, fs);
       fill(ev.mutable_target(), t, ft);
-      ev.set_code(p.code);
-      ev.set_base_code(p.code.substr(0, std::min<std::size_t>(3, p.code.size())));
-      ev.set_root_code(p.code.substr(0, 2));
+      ev.set_code(code);
+      ev.set_base_code(code.substr(0, std::min<std::size_t>(3, code.size())));
+      ev.set_root_code(code.substr(0, 2));
       if (cameo_row != nullptr) {
         ev.set_quad_class(cameo_row->quad_class);
         ev.set_goldstein(cameo_row->goldstein);
@@ -1036,7 +1039,7 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
       ev.set_modality(modality);
       ev.set_coder_version(version);
       ev.set_id(core::StableId("e-", Cat(ctx.article->id(), "|", sentence_index, "|", trig_b, "-",
-                                         trig_e, "|", p.code, "|", fs.code, ">", ft.code)));
+                                         trig_e, "|", code, "|", fs.code, ">", ft.code)));
       ctx.events.push_back(std::move(ev));
     }
   }

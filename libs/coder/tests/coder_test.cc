@@ -317,14 +317,28 @@ TEST(CodeTextTest, NegationAndModality) {
   EXPECT_TRUE(neg[0].negated());
   auto threat = Code("India threatened to impose sanctions on Pakistan.");
   ASSERT_EQ(threat.size(), 1u) << All(threat);
-  EXPECT_EQ(threat[0].code(), "163");
+  // CAMEO codes the threat (1312 threaten to sanction), not the sanctions.
+  EXPECT_EQ(threat[0].code(), "1312");
+  EXPECT_EQ(threat[0].root_code(), "13");
+  EXPECT_EQ(threat[0].quad_class(), 3);
   EXPECT_EQ(threat[0].modality(), v1::MODALITY_THREATENED);
+  auto attack = Code("Russia threatened to attack Ukraine.");
+  ASSERT_EQ(attack.size(), 1u) << All(attack);
+  EXPECT_EQ(attack[0].code(), "138");
+  EXPECT_DOUBLE_EQ(attack[0].goldstein(), -7.0);
+  // ... and the intent (036 express intent to meet) for a planned visit.
   auto plan = Code("China plans to visit Nepal.");
   ASSERT_EQ(plan.size(), 1u) << All(plan);
+  EXPECT_EQ(plan[0].code(), "036");
   EXPECT_EQ(plan[0].modality(), v1::MODALITY_PLANNED);
+  auto deal = Code("China plans to sign a trade agreement with Brazil next month.");
+  ASSERT_EQ(deal.size(), 1u) << All(deal);
+  EXPECT_EQ(deal[0].code(), "030");
+  EXPECT_EQ(deal[0].date().date(), "2025-10-01");
   auto cond = Code("If talks fail, Iran would attack Israel.");
   ASSERT_EQ(cond.size(), 1u) << All(cond);
   EXPECT_EQ(cond[0].modality(), v1::MODALITY_CONDITIONAL);
+  EXPECT_EQ(cond[0].root_code(), "19");  // a conditional act keeps its code
   auto plain = Code("Iran attacked Israel.");
   ASSERT_EQ(plain.size(), 1u);
   EXPECT_EQ(plain[0].modality(), v1::MODALITY_ASSERTED);
