@@ -8,6 +8,10 @@
 #                            broker in KRaft mode is fetched and started unless
 #                            DYAD_TEST_KAFKA_BROKERS points at one)
 #   ./scripts/dev.sh build   only set up and build
+#   ./scripts/dev.sh fuzz [SECONDS]
+#                            build the coder's libFuzzer target with clang (build/fuzz, ASan+UBSan)
+#                            and run it for SECONDS (default 60) on a copy of fuzz/corpus/coder;
+#                            crashes are written to build/fuzz/artifacts/
 #
 # Environment: DYAD_PRESET (dev | release | asan; default dev), DYAD_JOBS (build parallelism).
 set -euo pipefail
@@ -22,6 +26,8 @@ BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config git librdkafka-dev 
   libabsl-dev libgtest-dev libgmock-dev librocksdb-dev libcli11-dev nlohmann-json3-dev libssl-dev)
 # A real Kafka broker for the `kafka` tests: Java 17 runs it, Maven fetches its jars.
 TEST_PACKAGES=(openjdk-17-jre-headless maven)
+# libFuzzer and the sanitizer runtimes for `fuzz`.
+FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -74,12 +80,30 @@ run_tests() {
   return "$status"
 }
 
+fuzz() {
+  local seconds=${1:-60}
+  install_packages "${BUILD_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"
+  local dir="$ROOT/build/fuzz"
+  log "configuring $dir (clang, DYAD_FUZZ=ON, ASan+UBSan)"
+  CC=clang CXX=clang++ cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DDYAD_FUZZ=ON -DDYAD_SANITIZE=ON -DDYAD_BUILD_TESTS=OFF >/dev/null
+  log "building dyad-fuzz-coder"
+  cmake --build "$dir" --target dyad-fuzz-coder ${DYAD_JOBS:+-j "$DYAD_JOBS"}
+  # libFuzzer adds what it finds to the first corpus dir: work on a copy, keep the seeds clean.
+  rm -rf "$dir/corpus" && mkdir -p "$dir/corpus" "$dir/artifacts"
+  cp "$ROOT"/fuzz/corpus/coder/* "$dir/corpus/"
+  log "fuzzing for $seconds s (new inputs in $dir/corpus, crashes in $dir/artifacts)"
+  "$dir/fuzz/dyad-fuzz-coder" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+    -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$dir/artifacts/" "$dir/corpus"
+}
+
 case "${1:-}" in
   demo) demo ;;
   test) run_tests ;;
   build) build ;;
+  fuzz) fuzz "${2:-60}" ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
