@@ -730,17 +730,39 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
   }
   if (matches.empty()) return;
 
-  // Selection: most specific per start; drop matches inside a longer one with the same code.
-  std::map<std::size_t, int> best_literals;
+  // Selection: per start word the best tier (hand-written verbs.txt before generated files), then
+  // the most literal elements; ties in tier 0 all fire (different codes for one phrase), in
+  // other tiers the first pattern wins. A lower-tier match overlapping a better-tier one is
+  // dropped. Then drop matches inside a longer one with the same code.
+  auto specificity = [&](const PatternMatch& m) {
+    const Pattern& p = dict->patterns[static_cast<std::size_t>(m.pattern)];
+    return std::pair{-p.tier, p.literal_count};
+  };
+  std::map<std::size_t, std::pair<int, int>> best_rank;
+  std::map<std::size_t, int> first_of_best;  // start → pattern index, for tiers > 0
   for (const auto& m : matches) {
-    const int lit = dict->patterns[static_cast<std::size_t>(m.pattern)].literal_count;
-    auto& b = best_literals[m.first];
-    b = std::max(b, lit);
+    auto [it, inserted] = best_rank.emplace(m.first, specificity(m));
+    if (!inserted && specificity(m) > it->second) it->second = specificity(m);
   }
   for (auto& m : matches) {
-    if (dict->patterns[static_cast<std::size_t>(m.pattern)].literal_count <
-        best_literals[m.first]) {
+    if (specificity(m) < best_rank[m.first]) {
       m.keep = false;
+      continue;
+    }
+    if (dict->patterns[static_cast<std::size_t>(m.pattern)].tier > 0) {
+      auto [it, inserted] = first_of_best.emplace(m.first, m.pattern);
+      if (!inserted && it->second != m.pattern) m.keep = false;
+    }
+  }
+  for (auto& m : matches) {
+    if (!m.keep) continue;
+    const int tier = dict->patterns[static_cast<std::size_t>(m.pattern)].tier;
+    for (const auto& o : matches) {
+      if (!o.keep || dict->patterns[static_cast<std::size_t>(o.pattern)].tier >= tier) continue;
+      if (o.first < m.end && m.first < o.end) {
+        m.keep = false;
+        break;
+      }
     }
   }
   for (auto& m : matches) {

@@ -263,19 +263,21 @@ absl::StatusOr<DatedRole> ParseRole(const Dictionaries& d, std::string_view text
   return role;
 }
 
-// actors.txt, then every actors.<part>.txt in name order (e.g. actors.leaders-g20.txt).
-std::vector<std::string> ActorFiles(const std::string& dir) {
+// <kind>.txt, then every <kind>.<part>.txt in name order (actors.leaders-africa.txt,
+// verbs.petrarch2.txt).
+std::vector<std::string> PartFiles(const std::string& dir, const std::string& kind) {
   std::vector<std::string> parts;
+  const std::string prefix = kind + ".";
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.size() > 11 && name.rfind("actors.", 0) == 0 &&
-        name.compare(name.size() - 4, 4, ".txt") == 0) {
+    if (name.size() > prefix.size() + 4 && name.rfind(prefix, 0) == 0 &&
+        name.compare(name.size() - 4, 4, ".txt") == 0 && name != kind + ".txt") {
       parts.push_back(dir + "/" + name);
     }
   }
   std::sort(parts.begin(), parts.end());
-  parts.insert(parts.begin(), dir + "/actors.txt");
+  parts.insert(parts.begin(), dir + "/" + kind + ".txt");
   return parts;
 }
 
@@ -290,7 +292,7 @@ absl::Status LoadActorFile(const std::string& path, Dictionaries& d, PersonPhras
     for (const auto& t : PhraseTokens(phrase)) key += t.lower + " ";
     const std::string here = Cat(file->name, ":", line.number);
     auto [it, inserted] = seen.emplace(key, here);
-    if (inserted) return absl::OkStatus();
+    if (inserted || it->second == here) return absl::OkStatus();  // new, or repeated on its line
     return LineError(*file, line, Cat("\"", phrase, "\" already names someone at ", it->second));
   };
   for (const Line& line : file->lines) {
@@ -424,9 +426,9 @@ absl::Status ParsePattern(const FileLines& file, const Line& line, const std::st
   return absl::OkStatus();
 }
 
-absl::Status LoadVerbs(const std::string& dir, Dictionaries& d,
-                       const std::map<std::string, int>* known) {
-  auto file = ReadDictionary(dir + "/verbs.txt", d.digest_input);
+absl::Status LoadVerbFile(const std::string& path, int tier, Dictionaries& d,
+                          const std::map<std::string, int>* known) {
+  auto file = ReadDictionary(path, d.digest_input);
   if (!file.ok()) return file.status();
   for (const Line& line : file->lines) {
     const auto f = Fields(line.text);
@@ -449,6 +451,7 @@ absl::Status LoadVerbs(const std::string& dir, Dictionaries& d,
     p.text = f[1];
     p.location = Cat(file->name, ":", line.number);
     p.mutual = f.size() == 3;
+    p.tier = tier;
     if (auto s = ParsePattern(*file, line, f[1], p, d); !s.ok()) return s;
     const int index = static_cast<int>(d.patterns.size());
     for (const auto& alt : p.elements[0].alternatives) {
@@ -542,11 +545,17 @@ absl::StatusOr<std::unique_ptr<Dictionaries>> LoadDictionaries(
   if (auto s = LoadCountries(dir, *d); !s.ok()) return s;
   if (auto s = LoadIgos(dir, *d); !s.ok()) return s;
   PersonPhrases person_phrases;
-  for (const std::string& path : ActorFiles(dir)) {
+  for (const std::string& path : PartFiles(dir, "actors")) {
     if (auto s = LoadActorFile(path, *d, person_phrases); !s.ok()) return s;
   }
   if (auto s = LoadAgents(dir, *d); !s.ok()) return s;
-  if (auto s = LoadVerbs(dir, *d, known_event_codes); !s.ok()) return s;
+  const std::vector<std::string> verb_files = PartFiles(dir, "verbs");
+  for (std::size_t tier = 0; tier < verb_files.size(); ++tier) {
+    if (auto s = LoadVerbFile(verb_files[tier], static_cast<int>(tier), *d, known_event_codes);
+        !s.ok()) {
+      return s;
+    }
+  }
   auto add_reference = [&](const FileLines& file, const Line& line, const std::string& kind,
                            const std::string& phrase) -> absl::Status {
     ReferenceKind k;

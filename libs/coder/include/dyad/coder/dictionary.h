@@ -74,6 +74,9 @@ struct Pattern {
   std::string code;
   std::vector<PatternElement> elements;
   int literal_count = 0;  // number of kWords elements (specificity)
+  // Which file it came from: 0 = verbs.txt (hand-written, preferred), 1, 2, ... = verbs.<part>.txt
+  // in name order (e.g. the generated verbs.petrarch2.txt), consulted where no better tier matches.
+  int tier = 0;
   // "| mutual": a compound subject with no target ("A and B discussed") codes A→B and B→A.
   bool mutual = false;
   bool starts_with_verb = false;
