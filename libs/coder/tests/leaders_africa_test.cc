@@ -222,6 +222,18 @@ const std::vector<Case> kCases = {
     {"Kais Said", "2022-01-01", "TUNGOV"},
     {"Ibrahim Boubacar Keïta", "2016-01-01", "MLIGOV"},
     {"Félix Tshisekedi", "2022-01-01", "CODGOV"},
+    {"Christopher Musa", "2026-03-01", "NGAGOV"},
+    {"Christopher Musa", "2024-06-01", "NGAMIL"},
+    {"Mohammed Badaru Abubakar", "2026-03-01", "NGA"},
+    {"Horta Inta-A", "2026-03-01", "GNBGOV"},
+    {"Horta N'Tam", "2024-01-01", "GNBMIL"},
+    {"Umaro Sissoco Embalo", "2026-03-01", "GNB"},
+    {"Braima Camara", "2025-10-01", "GNBGOV"},
+    {"Leon Kacou Adom", "2026-03-01", "CIV"},
+    {"Kassim Majaliwa", "2026-03-01", "TZA"},
+    {"Nadir Larbaoui", "2025-10-01", "DZA"},
+    {"Michael Randrianirina", "2026-01-01", "MDGGOV"},
+    {"Andry Rajoelina", "2026-01-01", "MDGOPP"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Terms, LeadersAfricaTest, ::testing::ValuesIn(kCases),
