@@ -234,6 +234,12 @@ const std::vector<Case> kCases = {
     {"Nadir Larbaoui", "2025-10-01", "DZA"},
     {"Michael Randrianirina", "2026-01-01", "MDGGOV"},
     {"Andry Rajoelina", "2026-01-01", "MDGOPP"},
+    {"Ashraf Salem Zaher", "2026-06-01", "EGYGOV"},
+    {"Abdel Mageed Saqr", "2026-06-01", "EGYMIL"},
+    {"Maria Benvinda Levi", "2025-06-01", "MOZGOV"},
+    {"Americo Ramos", "2025-06-01", "STPGOV"},
+    {"Patrice Trovoada", "2025-06-01", "STP"},
+    {"Riek Machar", "2025-12-01", "SSDOPP"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Terms, LeadersAfricaTest, ::testing::ValuesIn(kCases),
