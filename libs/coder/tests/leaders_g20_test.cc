@@ -173,6 +173,16 @@ const std::vector<Case> kCases = {
     {"Abdrabbuh Mansur Hadi", "2019-03-01", "YEMGOV"},
     {"Abdrabbuh Mansur Hadi", "2023-03-01", "YEMELI"},
     {"Rashad al-Alimi", "2020-03-01", "YEM"},
+    {"Tarique Rahman", "2026-06-01", "BGDGOV"},
+    {"Muhammad Yunus", "2026-06-01", "BGD"},
+    {"Mojtaba Khamenei", "2026-06-01", "IRNGOV"},
+    {"Ali Khamenei", "2026-06-01", "IRN"},
+    {"Ali Khamenei", "2025-06-01", "IRNGOV"},
+    {"Shaya al-Zindani", "2026-03-01", "YEMGOV"},
+    {"Salem bin Breik", "2026-03-01", "YEM"},
+    {"Pablo Quirno", "2025-11-01", "ARGGOV"},
+    {"Carlos Presti", "2025-06-01", "ARGMIL"},
+    {"Chrystia Freeland", "2025-10-01", "CAN"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Terms, LeadersG20Test, ::testing::ValuesIn(kCases),
