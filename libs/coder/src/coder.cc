@@ -195,24 +195,6 @@ v1::DateResolution ToProto(text::DateResolution r) {
   return v1::DATE_RESOLUTION_UNSPECIFIED;
 }
 
-bool IsSingularOf(std::string_view token, std::string_view word) {
-  if (token == word) return true;
-  if (token.size() == word.size() + 1 && token.back() == 's' &&
-      token.substr(0, word.size()) == word) {
-    return true;
-  }
-  if (token.size() == word.size() + 2 && token.substr(word.size()) == "es" &&
-      token.substr(0, word.size()) == word) {
-    return true;
-  }
-  if (!word.empty() && word.back() == 'y' && token.size() == word.size() + 2 &&
-      token.substr(0, word.size() - 1) == word.substr(0, word.size() - 1) &&
-      token.substr(word.size() - 1) == "ies") {
-    return true;
-  }
-  return false;
-}
-
 std::vector<std::string> SingularForms(std::string_view w) {
   std::vector<std::string> out{std::string(w)};
   const std::size_t n = w.size();
@@ -629,55 +611,66 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
     nps.push_back(std::move(np));
   }
 
-  // Pattern matches.
-  std::vector<std::vector<std::string>> lemma_cache(n);
-  std::vector<bool> lemma_done(n, false);
-  auto lemmas = [&](std::size_t i) -> const std::vector<std::string>& {
-    if (!lemma_done[i]) {
-      lemma_cache[i] = text::VerbLemmaCandidates(tokens[i].lower);
-      lemma_done[i] = true;
-    }
-    return lemma_cache[i];
-  };
-  auto element_matches = [&](const PatternElement& el, std::size_t i) {
+  // Pattern matches. Each token's words (its singular forms) and verb lemma candidates, as the
+  // interned ids the patterns use.
+  std::vector<std::vector<int>> word_ids_at(n);
+  std::vector<std::vector<int>> verb_ids_at(n);
+  for (std::size_t i = 0; i < n; ++i) {
     if (tokens[i].kind != text::TokenKind::kWord && tokens[i].kind != text::TokenKind::kNumber) {
-      return false;
+      continue;
     }
-    for (const auto& alt : el.alternatives) {
-      if (alt.verb) {
-        const auto& c = lemmas(i);
-        if (std::find(c.begin(), c.end(), alt.word) != c.end()) return true;
-      } else if (IsSingularOf(tokens[i].lower, alt.word)) {
-        return true;
-      }
+    for (const auto& s : SingularForms(tokens[i].lower)) {
+      auto it = dict->word_ids.find(s);
+      if (it != dict->word_ids.end()) word_ids_at[i].push_back(it->second);
+    }
+    for (const auto& l : text::VerbLemmaCandidates(tokens[i].lower)) {
+      if (!dict->verb_lemmas.contains(l)) continue;
+      auto it = dict->word_ids.find(l);
+      if (it != dict->word_ids.end()) verb_ids_at[i].push_back(it->second);
+    }
+  }
+  auto any_in = [](const std::vector<int>& ids, const std::vector<int>& sorted) {
+    for (int id : ids) {
+      if (std::binary_search(sorted.begin(), sorted.end(), id)) return true;
     }
     return false;
   };
+  // Every id in the sentence, to skip patterns whose required words are absent.
+  std::vector<int> sentence_ids;
+  for (std::size_t i = 0; i < n; ++i) {
+    sentence_ids.insert(sentence_ids.end(), word_ids_at[i].begin(), word_ids_at[i].end());
+    sentence_ids.insert(sentence_ids.end(), verb_ids_at[i].begin(), verb_ids_at[i].end());
+  }
+  std::sort(sentence_ids.begin(), sentence_ids.end());
+  auto element_matches = [&](const PatternElement& el, std::size_t i) {
+    return any_in(word_ids_at[i], el.word_ids) || any_in(verb_ids_at[i], el.verb_ids);
+  };
 
   std::vector<PatternMatch> matches;
+  std::vector<int> candidates;
   for (std::size_t i = 0; i < n; ++i) {
     if (tokens[i].kind != text::TokenKind::kWord) continue;
-    std::set<int> candidates;
-    for (const auto& s : SingularForms(tokens[i].lower)) {
-      auto it = dict->patterns_by_first_word.find("w:" + s);
-      if (it != dict->patterns_by_first_word.end())
-        candidates.insert(it->second.begin(), it->second.end());
+    candidates.clear();
+    for (int id : word_ids_at[i]) {
+      const auto& ps = dict->patterns_by_first_word_id[static_cast<std::size_t>(id)];
+      candidates.insert(candidates.end(), ps.begin(), ps.end());
     }
-    for (const auto& l : lemmas(i)) {
-      if (!dict->verb_lemmas.contains(l)) continue;
-      auto it = dict->patterns_by_first_word.find("v:" + l);
-      if (it != dict->patterns_by_first_word.end())
-        candidates.insert(it->second.begin(), it->second.end());
+    for (int id : verb_ids_at[i]) {
+      const auto& ps = dict->patterns_by_first_verb_id[static_cast<std::size_t>(id)];
+      candidates.insert(candidates.end(), ps.begin(), ps.end());
     }
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     for (int pi : candidates) {
       const Pattern& p = dict->patterns[static_cast<std::size_t>(pi)];
       if (p.starts_with_verb && mention_at[i] >= 0) continue;
+      if (!p.required_ids.empty() && !any_in(p.required_ids, sentence_ids)) continue;
       PatternMatch m;
       m.pattern = pi;
       m.first = i;
       const int clause0 = clause[i];
       // Depth-first over the elements; gaps try 0..kGapMax words.
-      std::function<bool(std::size_t, std::size_t)> rec = [&](std::size_t ei, std::size_t ti) {
+      auto rec = [&](auto&& self, std::size_t ei, std::size_t ti) -> bool {
         if (ei == p.elements.size()) {
           m.end = ti;
           return true;
@@ -688,7 +681,7 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
             if (ti >= n || clause[ti] != clause0 || !element_matches(el, ti)) return false;
             const std::size_t saved = m.trigger_end;
             m.trigger_end = ti + 1;
-            if (rec(ei + 1, ti + 1)) return true;
+            if (self(self, ei + 1, ti + 1)) return true;
             m.trigger_end = saved;
             return false;
           }
@@ -703,7 +696,7 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
                   return false;
                 }
               }
-              if (rec(ei + 1, at)) return true;
+              if (self(self, ei + 1, at)) return true;
             }
             return false;
           }
@@ -718,14 +711,14 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
                         : el.type == PatternElement::Type::kTarget ? &m.target_np
                                                                    : &m.both_np;
             *slot = npi;
-            if (rec(ei + 1, np.end)) return true;
+            if (self(self, ei + 1, np.end)) return true;
             *slot = -1;
             return false;
           }
         }
         return false;
       };
-      if (rec(0, i)) matches.push_back(m);
+      if (rec(rec, 0, i)) matches.push_back(m);
     }
   }
   if (matches.empty()) return;

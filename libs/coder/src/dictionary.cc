@@ -532,6 +532,48 @@ std::pair<std::string, std::vector<std::string>> Dictionaries::SplitCode(
   return {country, roles};
 }
 
+void IndexPatterns(Dictionaries& d) {
+  auto intern = [&](const std::string& w) {
+    return d.word_ids.emplace(w, static_cast<int>(d.word_ids.size())).first->second;
+  };
+  for (Pattern& p : d.patterns) {
+    for (PatternElement& el : p.elements) {
+      el.word_ids.clear();
+      el.verb_ids.clear();
+      for (const auto& alt : el.alternatives) {
+        (alt.verb ? el.verb_ids : el.word_ids).push_back(intern(alt.word));
+      }
+      for (auto* ids : {&el.word_ids, &el.verb_ids}) {
+        std::sort(ids->begin(), ids->end());
+        ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
+      }
+    }
+    p.required_ids.clear();
+    std::size_t fewest = SIZE_MAX;
+    for (std::size_t e = 1; e < p.elements.size(); ++e) {
+      const PatternElement& el = p.elements[e];
+      if (el.type != PatternElement::Type::kWords) continue;
+      const std::size_t count = el.word_ids.size() + el.verb_ids.size();
+      if (count == 0 || count >= fewest) continue;
+      fewest = count;
+      p.required_ids = el.word_ids;
+      p.required_ids.insert(p.required_ids.end(), el.verb_ids.begin(), el.verb_ids.end());
+    }
+  }
+  d.patterns_by_first_word_id.assign(d.word_ids.size(), {});
+  d.patterns_by_first_verb_id.assign(d.word_ids.size(), {});
+  for (std::size_t i = 0; i < d.patterns.size(); ++i) {
+    const Pattern& p = d.patterns[i];
+    if (p.elements.empty()) continue;
+    for (int id : p.elements[0].word_ids) {
+      d.patterns_by_first_word_id[static_cast<std::size_t>(id)].push_back(static_cast<int>(i));
+    }
+    for (int id : p.elements[0].verb_ids) {
+      d.patterns_by_first_verb_id[static_cast<std::size_t>(id)].push_back(static_cast<int>(i));
+    }
+  }
+}
+
 absl::StatusOr<std::unique_ptr<Dictionaries>> LoadDictionaries(
     const std::string& dir, const std::map<std::string, int>* known_event_codes) {
   auto d = std::make_unique<Dictionaries>();
@@ -607,6 +649,7 @@ absl::StatusOr<std::unique_ptr<Dictionaries>> LoadDictionaries(
     return AddPhrase(d->discards_trie, file, line, phrase, EntryKind::kDiscard, index, false);
   };
   if (auto s = LoadKeyed(dir + "/discards.txt", false, *d, add_discard); !s.ok()) return s;
+  IndexPatterns(*d);
   return d;
 }
 
@@ -691,7 +734,7 @@ absl::StatusOr<ToneLexicon> ToneLexicon::Load(const std::string& path) {
 }
 
 std::optional<double> ToneLexicon::Valence(std::string_view lower_word) const {
-  auto it = valence_.find(std::string(lower_word));
+  auto it = valence_.find(lower_word);
   if (it == valence_.end()) return std::nullopt;
   return it->second;
 }

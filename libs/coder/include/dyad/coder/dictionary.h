@@ -68,6 +68,10 @@ struct PatternElement {
   };
   Type type = Type::kWords;
   std::vector<Alternative> alternatives;
+  // The alternatives interned by IndexPatterns (Dictionaries::word_ids), sorted: literal words
+  // and verb lemmas. Matching compares ids, not strings.
+  std::vector<int> word_ids;
+  std::vector<int> verb_ids;
 };
 
 struct Pattern {
@@ -80,6 +84,9 @@ struct Pattern {
   // "| mutual": a compound subject with no target ("A and B discussed") codes A→B and B→A.
   bool mutual = false;
   bool starts_with_verb = false;
+  // Ids of the most selective literal element after the first (empty when there is none): a
+  // pattern can only match a sentence holding one of them (filled by IndexPatterns).
+  std::vector<int> required_ids;
   std::string location;  // "verbs.txt:12"
   std::string text;      // the pattern as written
 };
@@ -147,6 +154,11 @@ struct Dictionaries {
   std::unordered_map<std::string, int> igo_by_code;
   // Verb lemmas used by patterns (the lemmatiser's lexicon).
   std::unordered_map<std::string, int> verb_lemmas;
+  // Every word and verb lemma of every pattern, interned; and the patterns by the id of their
+  // first element's words / verbs (filled by IndexPatterns).
+  std::unordered_map<std::string, int> word_ids;
+  std::vector<std::vector<int>> patterns_by_first_word_id;
+  std::vector<std::vector<int>> patterns_by_first_verb_id;
   // SHA-256 of every file read, in order (for the coder version).
   std::string digest_input;
 
@@ -161,6 +173,10 @@ struct Dictionaries {
 // holds PETRARCH2 dictionaries (Phoenix.*.txt) instead: reading those is planned, not done.
 absl::StatusOr<std::unique_ptr<Dictionaries>> LoadDictionaries(
     const std::string& dir, const std::map<std::string, int>* known_event_codes = nullptr);
+
+// Interns the words of every pattern and fills the id-based indexes above (idempotent). Done by
+// LoadDictionaries; call it again after adding patterns by hand.
+void IndexPatterns(Dictionaries& d);
 
 // Parses "YYYY", "YYYY-MM" or "YYYY-MM-DD"; `end` chooses the last day of a year or month.
 std::optional<int64_t> ParseBoundDay(std::string_view text, bool end);
@@ -195,7 +211,11 @@ class ToneLexicon {
   bool empty() const { return valence_.empty(); }
 
  private:
-  std::unordered_map<std::string, double> valence_;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, double, Hash, std::equal_to<>> valence_;
 };
 
 }  // namespace dyad::coder
