@@ -206,9 +206,9 @@ def main():
     lines = []
     seen = set()
     for block in d.blocks:
-        # The bare verb: only the block's own verb (its name) and not a generic one; its
-        # synonyms still carry the block's patterns.
-        bare_verbs = [v for v in block["verbs"][:1] if words(v[0])[0] and
+        # The bare verbs: every verb of the block but the generic ones, which only carry the
+        # block's patterns.
+        bare_verbs = [v for v in block["verbs"] if words(v[0])[0] and
                       words(v[0])[0][words(v[0])[1]] not in GENERIC_VERBS]
         for before, alts, after in verb_element(bare_verbs):
             verb = " ".join(before + ["*" + "/".join(alts)] + after)

@@ -63,6 +63,7 @@ struct NounPhrase {
   std::size_t end = 0;
   std::vector<ActorRef> actors;
   bool modifier = false;    // "Pakistan's exports", "Pakistan-US ties"
+  bool possessive = false;  // the modifier is a possessive: "Putin's response" (may be an object)
   bool place_only = false;  // after a locative preposition: "in Islamabad"
   bool adjacent_possessive = false;
   int place_kind = 0;  // 1 country name, 2 seat or city
@@ -297,6 +298,9 @@ class Coder::Impl {
     double tone_sum = 0;
     int tone_count = 0;
     bool discard_article = false;
+    // Named countries counted over the sentences coded so far: the article's focus country
+    // stands in for an agent with no country of its own when there is no dateline.
+    std::map<int, int> country_mentions;
   };
 
   int CountryOfRef(const ActorRef& a) const {
@@ -429,9 +433,33 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
     bool reference = false;
     ReferenceKind reference_kind = ReferenceKind::kPair;
     bool modifier = false;
+    bool possessive = false;
     bool has_agent_only = false;
     int place_kind = 0;
   };
+  // The country an agent without one of its own belongs to ("police said"): the dateline's,
+  // else the one named most often in the article so far, else the first named in the sentence.
+  int fallback_country = ctx.dateline_country;
+  if (fallback_country < 0 && !ctx.country_mentions.empty()) {
+    int best = 0;
+    for (const auto& [country, count] : ctx.country_mentions) {
+      if (count > best) {
+        best = count;
+        fallback_country = country;
+      }
+    }
+  }
+  for (std::size_t k = 0; k < mentions.size() && fallback_country < 0; ++k) {
+    const PhraseEntry* e = mentions[k].entry;
+    if (e->kind == EntryKind::kCountryName || e->kind == EntryKind::kCountryAlias ||
+        e->kind == EntryKind::kSeat) {
+      fallback_country = e->index;
+    } else if (e->kind == EntryKind::kPerson) {
+      ActorRef person;
+      person.person = e->index;
+      fallback_country = CountryOfRef(person);
+    }
+  }
   std::vector<Group> groups;
   for (std::size_t m = 0; m < mentions.size();) {
     Group g;
@@ -504,8 +532,8 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
     g.end = mentions[last].end;
     if (!any_named) {
       g.has_agent_only = true;
-      if (ctx.dateline_country >= 0) {
-        actor.country = ctx.dateline_country;
+      if (fallback_country >= 0) {
+        actor.country = fallback_country;
         actor.default_country = true;
       }
     }
@@ -514,6 +542,7 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
     if (g.end < n && tokens[g.end].kind == text::TokenKind::kPossessive &&
         (g.end + 1 >= n || mention_at[g.end + 1] < 0)) {
       g.modifier = true;
+      g.possessive = true;
     }
     if (g.end + 1 < n && tokens[g.end].IsPunct('-') &&
         tokens[g.end].end == tokens[g.end + 1].begin && mention_at[g.end + 1] >= 0) {
@@ -546,6 +575,7 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
     np.end = groups[gi].end;
     np.actors = groups[gi].actors;
     np.modifier = groups[gi].modifier;
+    np.possessive = groups[gi].possessive;
     np.place_kind = groups[gi].place_kind;
     bool any_reference = groups[gi].reference;
     bool all_agent_only = groups[gi].has_agent_only;
@@ -596,7 +626,9 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
     // Memory, in text order.
     if (!any_reference && !np.place_only) {
       for (const auto& a : np.actors) {
-        if (!a.default_country) ctx.memory.Add(a);
+        if (a.default_country) continue;
+        ctx.memory.Add(a);
+        if (const int c = CountryOfRef(a); c >= 0) ++ctx.country_mentions[c];
       }
       if (np.actors.size() >= 2) ctx.memory.SetGroup(np.actors);
     } else if (any_reference && np.actors.size() >= 2) {
@@ -841,7 +873,10 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
       const auto& np = nps[k];
       if (np.first < m.end) continue;
       if (np.first > m.end + 4) break;
-      if (np.place_only || np.modifier || clause[np.first] != clause[m.first]) continue;
+      // "dismissed Putin's response": a possessive names the object's owner, the target.
+      if (np.place_only || (np.modifier && !np.possessive) || clause[np.first] != clause[m.first]) {
+        continue;
+      }
       bool clean = true;
       for (std::size_t t = m.end; t < np.first; ++t) {
         if (tokens[t].kind == text::TokenKind::kPunctuation) clean = false;
