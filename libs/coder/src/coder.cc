@@ -92,6 +92,13 @@ class Memory {
   void Add(const ActorRef& a) {
     recent_.push_back(a);
     if (recent_.size() > 32) recent_.erase(recent_.begin());
+    // The first person named in a sentence (usually its subject) is the preferred antecedent of
+    // "he" and "the minister" (centering: the subject of the previous sentence).
+    if (a.person >= 0 && (!has_lead_person_ || lead_person_sentence_ != sentence_)) {
+      lead_person_ = a;
+      lead_person_sentence_ = sentence_;
+      has_lead_person_ = true;
+    }
   }
   void SetGroup(const std::vector<ActorRef>& group) {
     group_ = group;
@@ -102,12 +109,9 @@ class Memory {
 
   std::vector<ActorRef> Resolve(ReferenceKind kind) const {
     switch (kind) {
-      case ReferenceKind::kPerson: {
-        for (auto it = recent_.rbegin(); it != recent_.rend(); ++it) {
-          if (it->person >= 0) return {*it};
-        }
+      case ReferenceKind::kPerson:
+        if (has_lead_person_) return {lead_person_};
         return {};
-      }
       case ReferenceKind::kCountries: {
         std::vector<ActorRef> out;
         for (auto it = recent_.rbegin(); it != recent_.rend() && out.size() < 2; ++it) {
@@ -158,6 +162,9 @@ class Memory {
  private:
   int CountryOf(const ActorRef& a) const { return country_of ? country_of(a) : a.country; }
   std::vector<ActorRef> recent_;
+  ActorRef lead_person_;
+  std::size_t lead_person_sentence_ = 0;
+  bool has_lead_person_ = false;
   std::vector<ActorRef> group_;
   std::size_t sentence_ = 0;
   std::size_t group_sentence_ = 0;
@@ -530,6 +537,20 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
       }
     }
     g.end = mentions[last].end;
+    // "the minister", "the president": a title alone, after a person was named, is that person.
+    const bool definite_title = !any_named && m == last && mentions[m].first > 0 &&
+                                tokens[mentions[m].first - 1].lower == "the" &&
+                                tokens[mentions[m].end - 1].lower.back() != 's';
+    if (definite_title) {
+      const auto person = ctx.memory.Resolve(ReferenceKind::kPerson);
+      if (!person.empty()) {
+        actor = person.front();
+        actor.begin = tokens[mentions[m].first].begin;
+        actor.end = tokens[mentions[m].end - 1].end;
+        actor.from_reference = true;
+        any_named = true;
+      }
+    }
     if (!any_named) {
       g.has_agent_only = true;
       if (fallback_country >= 0) {

@@ -432,6 +432,23 @@ TEST(CodeTextTest, ReferencesResolveToEarlierActors) {
   EXPECT_EQ(praise, 2) << All(e);
 }
 
+// "He" and "the minister" are the first person named in the sentence before (its subject), not
+// the last one named.
+TEST(CodeTextTest, PronounsAndTitlesResolveToThePreviousSubject) {
+  auto he = Code("Rubio called Dar on Saturday. He praised Pakistan.");
+  const v1::Event* praise = FindEvent(he, "USA", "PAK", "051");
+  ASSERT_NE(praise, nullptr) << All(he);
+  EXPECT_EQ(praise->source().name(), "Marco Rubio");
+  EXPECT_EQ(praise->source().text(), "He");
+  EXPECT_LT(praise->confidence(), 0.6);  // an actor from a back reference costs confidence
+
+  auto minister = Code("Dar met Rubio in Washington. The minister thanked the United States.");
+  const v1::Event* thanks = FindEvent(minister, "PAK", "USA", "051");
+  ASSERT_NE(thanks, nullptr) << All(minister);
+  EXPECT_EQ(thanks->source().name(), "Ishaq Dar");
+  EXPECT_EQ(thanks->source().code(), "PAKGOV");
+}
+
 TEST(CodeTextTest, NoEventWithoutTwoActors) {
   EXPECT_TRUE(
       Code("Pakistan's exports to the US totaled $5.44 billion in fiscal year 2023-2024.").empty());
