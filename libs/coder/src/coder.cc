@@ -910,6 +910,39 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
   const std::size_t sent_begin_orig = ctx.norm->Original(span.begin);
   const std::size_t sent_end_orig = ctx.norm->Original(span.end);
   const std::string& body = ctx.article->body();
+
+  // Places the sentence names after a locative ("in Islamabad", "near Kharkiv", "in the
+  // Donbas"): countries and seats from the actor dictionaries, cities and regions from
+  // places.txt. The most precise one (city > admin1 > country), first in the text, is the
+  // events' place.
+  std::optional<v1::Place> sentence_place;
+  auto consider_place = [&](std::size_t b, std::size_t e, int country, v1::PlacePrecision p) {
+    if (sentence_place.has_value() && sentence_place->precision() >= p) return;
+    const std::size_t ob = ctx.norm->Original(b);
+    const std::size_t oe = ctx.norm->Original(e);
+    v1::Place place;
+    place.set_name(body.substr(ob, oe - ob));
+    place.set_country(dict->countries[static_cast<std::size_t>(country)].code);
+    place.set_precision(p);
+    place.set_origin("text");
+    sentence_place = std::move(place);
+  };
+  for (const auto& np : nps) {
+    if (!np.place_only || np.actors.empty() || np.actors.front().country < 0) continue;
+    const ActorRef& a = np.actors.front();
+    consider_place(a.begin, a.end, a.country,
+                   np.place_kind == 1 ? v1::PLACE_PRECISION_COUNTRY : v1::PLACE_PRECISION_CITY);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!locative_before[i]) continue;
+    const std::size_t at = i < n && tokens[i].lower == "the" ? i + 1 : i;
+    if (at >= n || mention_at[at] >= 0) continue;
+    auto [len, entry] = LongestMatch(dict->places_trie, tokens, at);
+    if (entry == nullptr) continue;
+    const Place& place = dict->places[static_cast<std::size_t>(entry->index)];
+    consider_place(tokens[at].begin, tokens[at + len - 1].end, place.country,
+                   place.admin1 ? v1::PLACE_PRECISION_ADMIN1 : v1::PLACE_PRECISION_CITY);
+  }
   std::set<std::string> emitted;
 
   for (const auto& m : matches) {
@@ -1079,24 +1112,11 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
         ev.set_quad_class(cameo_row->quad_class);
         ev.set_goldstein(cameo_row->goldstein);
       }
-      // Place: the dateline, else a place named in the sentence.
-      if (ctx.has_dateline_place) {
+      // Place: the most precise place the sentence names, else the dateline.
+      if (sentence_place.has_value()) {
+        *ev.mutable_place() = *sentence_place;
+      } else if (ctx.has_dateline_place) {
         *ev.mutable_place() = ctx.dateline_place;
-      } else {
-        for (const auto& np : nps) {
-          if (!np.place_only || np.actors.empty()) continue;
-          const ActorRef& a = np.actors.front();
-          if (a.country < 0) continue;
-          const std::size_t b = ctx.norm->Original(a.begin);
-          const std::size_t e = ctx.norm->Original(a.end);
-          auto* place = ev.mutable_place();
-          place->set_name(body.substr(b, e - b));
-          place->set_country(dict->countries[static_cast<std::size_t>(a.country)].code);
-          place->set_precision(np.place_kind == 1 ? v1::PLACE_PRECISION_COUNTRY
-                                                  : v1::PLACE_PRECISION_CITY);
-          place->set_origin("text");
-          break;
-        }
       }
       double confidence = 0.6;
       if (p.literal_count >= 2) confidence += 0.1;

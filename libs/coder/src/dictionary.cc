@@ -222,6 +222,38 @@ absl::Status LoadIgos(const std::string& dir, Dictionaries& d) {
   return absl::OkStatus();
 }
 
+// places.txt (optional): Name | CODE | city/admin1 | aliases.
+absl::Status LoadPlaces(const std::string& dir, Dictionaries& d) {
+  if (std::ifstream(dir + "/places.txt").fail()) return absl::OkStatus();
+  auto file = ReadDictionary(dir + "/places.txt", d.digest_input);
+  if (!file.ok()) return file.status();
+  for (const Line& line : file->lines) {
+    const auto f = Fields(line.text);
+    if (f.size() < 3 || f.size() > 4) {
+      return LineError(*file, line, "expected Name | CODE | city/admin1 | aliases");
+    }
+    auto country = d.country_by_code.find(f[1]);
+    if (country == d.country_by_code.end()) {
+      return LineError(*file, line, Cat("unknown country code ", f[1], " (see countries.txt)"));
+    }
+    if (f[2] != "city" && f[2] != "admin1") {
+      return LineError(*file, line, "precision must be city or admin1");
+    }
+    const int index = static_cast<int>(d.places.size());
+    d.places.push_back(Place{f[0], country->second, f[2] == "admin1"});
+    std::vector<std::string> names{f[0]};
+    if (f.size() == 4) {
+      for (const auto& alias : List(f[3])) names.push_back(alias);
+    }
+    for (const auto& name : names) {
+      if (auto s = AddPhrase(d.places_trie, *file, line, name, EntryKind::kPlace, index); !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<DatedRole> ParseRole(const Dictionaries& d, std::string_view text) {
   const auto parts = List(text, ' ');
   if (parts.empty() || parts.size() > 2) {
@@ -649,6 +681,7 @@ absl::StatusOr<std::unique_ptr<Dictionaries>> LoadDictionaries(
     return AddPhrase(d->discards_trie, file, line, phrase, EntryKind::kDiscard, index, false);
   };
   if (auto s = LoadKeyed(dir + "/discards.txt", false, *d, add_discard); !s.ok()) return s;
+  if (auto s = LoadPlaces(dir, *d); !s.ok()) return s;
   IndexPatterns(*d);
   return d;
 }

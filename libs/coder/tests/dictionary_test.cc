@@ -79,6 +79,27 @@ TEST(DictionaryTest, NameUsedByTwoPeopleNamesBothPlaces) {
                         "actors.txt:1"));
 }
 
+TEST(DictionaryTest, PlacesAreOptionalAndChecked) {
+  DictDir dir;
+  dir.Write("places.txt", "# gazetteer\nKarachi | PAK | city | Karachee\nSindh | PAK | admin1\n");
+  auto d = LoadDictionaries(dir.path());
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_EQ((*d)->places.size(), 2u);
+  EXPECT_EQ((*d)->places[0].name, "Karachi");
+  EXPECT_FALSE((*d)->places[0].admin1);
+  EXPECT_TRUE((*d)->places[1].admin1);
+  EXPECT_EQ((*d)->countries[static_cast<std::size_t>((*d)->places[1].country)].code, "PAK");
+  for (const auto& [content, message] : std::vector<std::pair<std::string, std::string>>{
+           {"Lyon | FRA | city\n", "places.txt:1: unknown country code FRA"},
+           {"Karachi | PAK | town\n", "places.txt:1: precision must be city or admin1"},
+           {"Karachi | PAK\n", "places.txt:1: expected Name | CODE | city/admin1 | aliases"}}) {
+    dir.Write("places.txt", content);
+    auto bad = LoadDictionaries(dir.path());
+    ASSERT_FALSE(bad.ok()) << content;
+    EXPECT_THAT(std::string(bad.status().message()), HasSubstr(message));
+  }
+}
+
 TEST(DictionaryTest, MissingRequiredFileIsNotFound) {
   DictDir dir;
   dir.Remove("verbs.txt");

@@ -42,6 +42,13 @@ struct Country {
   std::string name;  // "Pakistan"
 };
 
+// A named place from places.txt: a city or a first-level region of a country.
+struct Place {
+  std::string name;
+  int country = -1;  // index into Dictionaries::countries
+  bool admin1 = false;
+};
+
 struct Igo {
   std::string code;  // "IGOUNO"
   std::string name;
@@ -102,6 +109,7 @@ enum class EntryKind {
   kReference,
   kModifier,
   kDiscard,
+  kPlace,
 };
 
 enum class CaseRule {
@@ -147,6 +155,8 @@ struct Dictionaries {
   std::vector<Pattern> patterns;
   PhraseNode actors;  // countries, seats, people, IGOs, agents, references
   PhraseNode modifiers_trie;
+  std::vector<Place> places;
+  PhraseNode places_trie;  // places.txt (optional): entries of kind kPlace
   PhraseNode discards_trie;
   // Patterns by the lower-case word or verb lemma of their first element.
   std::unordered_map<std::string, std::vector<int>> patterns_by_first_word;
