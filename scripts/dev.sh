@@ -93,7 +93,7 @@ fuzz() {
   rm -rf "$dir/corpus" && mkdir -p "$dir/corpus" "$dir/artifacts"
   cp "$ROOT"/fuzz/corpus/coder/* "$dir/corpus/"
   log "fuzzing for $seconds s (new inputs in $dir/corpus, crashes in $dir/artifacts)"
-  "$dir/fuzz/dyad-fuzz-coder" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+  "$dir/fuzz/dyad-fuzz-coder" -max_total_time="$seconds" -max_len=8192 -timeout=10 \
     -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$dir/artifacts/" "$dir/corpus"
 }
 
