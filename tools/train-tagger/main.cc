@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   std::string train_path, dev_path, test_path, out_path, lemmas_out;
   dyad::tagger::TrainerOptions opt;
   bool no_merge = false;
+  std::string dump_path;
   app.add_option("--train", train_path, "training CoNLL-U file")->required();
   app.add_option("--dev", dev_path, "development CoNLL-U file (picks the best iteration)")
       ->required();
@@ -59,8 +60,19 @@ int main(int argc, char** argv) {
   app.add_option("--min-weight-ratio", opt.min_weight_ratio,
                  "drop weights below this fraction of the largest")
       ->capture_default_str();
+  app.add_option("--rare-word-dropout", opt.rare_word_dropout,
+                 "probability of hiding a rare training word's identity")
+      ->capture_default_str();
+  app.add_option("--rare-word-max-count", opt.rare_word_max_count)->capture_default_str();
+  app.add_flag("--two-pass", opt.two_pass,
+               "add a second pass that sees the first pass's tags of the next two words");
+  app.add_option("--folds", opt.jackknife_folds, "jackknife folds for --two-pass")
+      ->capture_default_str();
   app.add_flag("--no-merge-hyphens", no_merge,
                "do not add hyphen-joined copies of training sentences");
+  app.add_option("--dump-test", dump_path,
+                 "write the test words with gold and predicted tags (form, gold UPOS, gold XPOS, "
+                 "predicted UPOS, predicted XPOS; a blank line after each sentence)");
   CLI11_PARSE(app, argc, argv);
   opt.merge_hyphens = !no_merge;
 
@@ -75,8 +87,8 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   dyad::tagger::Trainer trainer(opt);
   auto status = trainer.Train(*train, *dev, [](const dyad::tagger::IterationReport& r) {
-    std::printf("iteration %2d  train %.4f  dev UPOS %.4f  XPOS %.4f  features %zu\n", r.iteration,
-                r.train_accuracy, r.dev_upos, r.dev_xpos, r.features);
+    std::printf("pass %d iteration %2d  train %.4f  dev UPOS %.4f  XPOS %.4f  features %zu\n",
+                r.pass, r.iteration, r.train_accuracy, r.dev_upos, r.dev_xpos, r.features);
     std::fflush(stdout);
   });
   if (!status.ok()) return Fail(std::string(status.message()));
@@ -102,6 +114,23 @@ int main(int argc, char** argv) {
   std::printf("test with hyphenated compounds joined (%lld words): UPOS %.4f  XPOS %.4f\n",
               static_cast<long long>(test_merged.words), test_merged.upos(), test_merged.xpos());
 
+  if (!dump_path.empty()) {
+    std::ofstream dump(dump_path, std::ios::binary | std::ios::trunc);
+    std::vector<std::string_view> words;
+    for (const auto& s : *test) {
+      words.clear();
+      for (const auto& w : s.words) words.push_back(w.form);
+      const auto tags = tagger->Tag(words);
+      for (std::size_t i = 0; i < words.size(); ++i) {
+        dump << s.words[i].form << '\t' << s.words[i].upos << '\t' << s.words[i].xpos << '\t'
+             << dyad::tagger::UposName(tags[i].upos) << '\t' << dyad::tagger::XposName(tags[i].xpos)
+             << '\t' << (vocab.contains(s.words[i].form) ? "known" : "unknown") << '\n';
+      }
+      dump << '\n';
+    }
+    if (!dump) return Fail("cannot write " + dump_path);
+  }
+
   const std::string description = absl::StrFormat(
       "dyad POS tagger; trained on %s (%zu sentences), %d iterations, kept %d; seed %d; "
       "test %s: UPOS %.4f XPOS %.4f",
@@ -111,8 +140,9 @@ int main(int argc, char** argv) {
   if (!status.ok()) return Fail(std::string(status.message()));
   auto reloaded = dyad::tagger::PosTagger::Load(out_path);
   if (!reloaded.ok()) return Fail(std::string(reloaded.status().message()));
-  std::printf("wrote %s: %zu bytes on disk, %zu bytes in memory\n", out_path.c_str(),
-              trainer.ModelFileBytes(), reloaded->MemoryBytes());
+  std::ifstream written(out_path, std::ios::binary | std::ios::ate);
+  std::printf("wrote %s: %lld bytes on disk, %zu bytes in memory\n", out_path.c_str(),
+              static_cast<long long>(written.tellg()), reloaded->MemoryBytes());
 
   if (!lemmas_out.empty()) {
     const std::string table = dyad::tagger::BuildLemmaTable(

@@ -57,6 +57,7 @@ absl::StatusOr<std::vector<ConlluSentence>> ParseConllu(std::string_view text,
     w.lemma = std::string(cols[2]);
     w.upos = std::string(cols[3]);
     w.xpos = std::string(cols[4]);
+    w.feats = std::string(cols[5]);
     w.deprel = std::string(cols[7]);
     int head = 0;
     const auto [ptr, ec] = std::from_chars(cols[6].data(), cols[6].data() + cols[6].size(), head);

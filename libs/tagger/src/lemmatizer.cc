@@ -152,6 +152,7 @@ std::string Lemmatizer::RuleLemma(std::string_view w, Xpos xpos) const {
       } else if (EndsWith(w, "ses") || EndsWith(w, "zes")) {
         fallback = Drop(w, 1);
         cands = {Drop(w, 1), Drop(w, 2)};
+        if (noun && EndsWith(w, "ses")) cands.push_back(Drop(w, 2) + "is");  // crises
       } else if (noun && EndsWith(w, "ves") && w.size() > 4) {
         fallback = Drop(w, 1);
         cands = {Drop(w, 1), Drop(w, 3) + "f", Drop(w, 3) + "fe"};
@@ -258,7 +259,9 @@ std::string BuildLemmaTable(const std::vector<ConlluSentence>& sentences,
       if (w.upos == "NOUN") ++noun_bases[lemma];
       const bool verb = IsVerbXpos(*xpos) && (w.upos == "VERB" || w.upos == "AUX");
       const bool noun = *xpos == Xpos::kNNS && w.upos == "NOUN";
-      if (verb || noun) ++forms[{w.xpos, form}][lemma];
+      // A misspelt form ("collages" for colleges) would teach the table a wrong lemma.
+      const bool typo = w.feats.find("Typo=Yes") != std::string::npos;
+      if ((verb || noun) && !typo) ++forms[{w.xpos, form}][lemma];
     }
   }
   Lemmatizer rules;

@@ -117,6 +117,9 @@ void PrepareTokens(std::span<const std::string_view> words, std::vector<TokenInf
   pad(&(*infos)[words.size() + 2], 0xE4D1);
   pad(&(*infos)[words.size() + 3], 0xE4D2);
   char shape[16];
+  int letter_words = 0;
+  int init_upper_words = 0;
+  int all_upper_words = 0;
   for (std::size_t k = 0; k < words.size(); ++k) {
     TokenInfo& t = (*infos)[k + 2];
     NormalizeWord(words[k], scratch);
@@ -156,6 +159,11 @@ void PrepareTokens(std::span<const std::string_view> words, std::vector<TokenInf
       last_shape = sc;
     }
     if (any_letter && all_upper && s.size() > 1) flags |= kAllUpper;
+    if (any_letter) {
+      ++letter_words;
+      init_upper_words += (flags & kInitUpper) != 0;
+      all_upper_words += (flags & kAllUpper) != 0;
+    }
     const std::uint32_t len_bucket = s.size() <= 1   ? 0
                                      : s.size() == 2 ? 1
                                      : s.size() == 3 ? 2
@@ -166,7 +174,7 @@ void PrepareTokens(std::span<const std::string_view> words, std::vector<TokenInf
     t.shape = HashBytes(std::string_view(shape, shape_len), 2);
     t.lower = HashBytes(s, 3);
     const std::string_view lower(s);
-    for (std::size_t n = 1; n <= 4; ++n) {
+    for (std::size_t n = 1; n <= 5; ++n) {
       t.suffix[n - 1] = n <= lower.size() ? HashBytes(lower.substr(lower.size() - n), 10 + n)
                                           : HashBytes(lower, 10 + n);
     }
@@ -174,6 +182,17 @@ void PrepareTokens(std::span<const std::string_view> words, std::vector<TokenInf
       t.prefix[n - 1] = HashBytes(lower.substr(0, n), 20 + n);
     }
   }
+  // Headline or title style ("Parts and Camera Telephone") and all-capitals sentences change what
+  // a capital letter says about a word.
+  std::uint32_t style = 0;
+  if (letter_words >= 3) {
+    if (all_upper_words * 10 >= letter_words * 6) {
+      style = 2;
+    } else if (init_upper_words * 10 >= letter_words * 6) {
+      style = 1;
+    }
+  }
+  for (std::size_t k = 0; k < words.size(); ++k) (*infos)[k + 2].flags |= style << 12;
 }
 
 int ExtractFeatures(const TokenInfo* t, int i, int prev, int prev2, const int* next,
@@ -185,39 +204,58 @@ int ExtractFeatures(const TokenInfo* t, int i, int prev, int prev2, const int* n
   const TokenInfo& n2 = t[i + 2];
   const std::uint64_t tp1 = TagValue(prev);
   const std::uint64_t tp2 = TagValue(prev2);
+  // The second pass has its own weights for every feature: template ids offset by 64.
+  const std::uint64_t b = next != nullptr ? 64 : 0;
   int n = 0;
-  out[n++] = Feat(0, 0);
-  out[n++] = Feat(1, w.word);
-  out[n++] = Feat(2, w.lower);
-  for (int k = 0; k < 4; ++k) out[n++] = Feat(3 + static_cast<std::uint64_t>(k), w.suffix[k]);
-  for (int k = 0; k < 3; ++k) out[n++] = Feat(7 + static_cast<std::uint64_t>(k), w.prefix[k]);
-  out[n++] = Feat(10, w.shape);
-  out[n++] = Feat(11, w.flags | (i == 0 ? 0x8000u : 0u));
-  out[n++] = Feat(12, tp1);
-  out[n++] = Feat(13, tp2);
-  out[n++] = Feat(14, tp1, tp2);
-  out[n++] = Feat(15, tp1, w.lower);
-  out[n++] = Feat(16, p1.lower);
-  out[n++] = Feat(17, p1.suffix[2]);
-  out[n++] = Feat(18, p2.lower);
-  out[n++] = Feat(19, n1.lower);
-  out[n++] = Feat(20, n1.suffix[2]);
-  out[n++] = Feat(21, n2.lower);
-  out[n++] = Feat(22, n1.shape);
-  out[n++] = Feat(23, w.lower, n1.lower);
-  out[n++] = Feat(24, p1.lower, w.lower);
-  out[n++] = Feat(25, tp1, w.suffix[2]);
-  out[n++] = Feat(26, tp1, n1.lower);
-  out[n++] = Feat(27, n1.lower, n2.lower);
-  out[n++] = Feat(28, tp1, w.shape);
+  out[n++] = Feat(b + 0, 0);
+  out[n++] = Feat(b + 1, w.word);
+  out[n++] = Feat(b + 2, w.lower);
+  for (int k = 0; k < 4; ++k) out[n++] = Feat(b + 3 + static_cast<std::uint64_t>(k), w.suffix[k]);
+  for (int k = 0; k < 3; ++k) out[n++] = Feat(b + 7 + static_cast<std::uint64_t>(k), w.prefix[k]);
+  out[n++] = Feat(b + 10, w.shape);
+  out[n++] = Feat(b + 11, w.flags | (i == 0 ? 0x8000u : 0u));
+  out[n++] = Feat(b + 12, tp1);
+  out[n++] = Feat(b + 13, tp2);
+  out[n++] = Feat(b + 14, tp1, tp2);
+  out[n++] = Feat(b + 15, tp1, w.lower);
+  out[n++] = Feat(b + 16, p1.lower);
+  out[n++] = Feat(b + 17, p1.suffix[2]);
+  out[n++] = Feat(b + 18, p2.lower);
+  out[n++] = Feat(b + 19, n1.lower);
+  out[n++] = Feat(b + 20, n1.suffix[2]);
+  out[n++] = Feat(b + 21, n2.lower);
+  out[n++] = Feat(b + 22, n1.shape);
+  out[n++] = Feat(b + 23, w.lower, n1.lower);
+  out[n++] = Feat(b + 24, p1.lower, w.lower);
+  out[n++] = Feat(b + 25, tp1, w.suffix[2]);
+  out[n++] = Feat(b + 26, tp1, n1.lower);
+  out[n++] = Feat(b + 27, n1.lower, n2.lower);
+  out[n++] = Feat(b + 28, tp1, w.shape);
+  constexpr std::uint32_t kCase = kInitUpper | kAllUpper | kHasLower | kDigit;
+  const std::uint64_t caps = w.flags & kCase;
+  out[n++] = Feat(
+      b + 29, ((p1.flags & 0xFFFFF) & kCase) | caps << 8 | ((n1.flags & 0xFFFFF) & kCase) << 16);
+  out[n++] = Feat(b + 30, (w.flags >> 12 & 3) | caps << 4 | (i == 0 ? 0x1000u : 0u));
+  out[n++] = Feat(b + 31, w.flags >> 12 & 3, w.suffix[2]);
+  out[n++] = Feat(b + 32, caps | (i == 0 ? 0x1000u : 0u), w.suffix[2]);
+  out[n++] = Feat(b + 33, w.suffix[4]);
   if (next != nullptr) {
     const std::uint64_t tn1 = TagValue(next[0]);
     const std::uint64_t tn2 = TagValue(next[1]);
-    out[n++] = Feat(40, tn1);
-    out[n++] = Feat(41, tn1, tn2);
-    out[n++] = Feat(42, tn1, w.lower);
-    out[n++] = Feat(43, tn1, tp1);
-    out[n++] = Feat(44, tn1, w.suffix[2]);
+    out[n++] = Feat(b + 40, tn1);
+    out[n++] = Feat(b + 41, tn1, tn2);
+    out[n++] = Feat(b + 42, tn1, w.lower);
+    out[n++] = Feat(b + 43, tn1, tp1);
+    out[n++] = Feat(b + 44, tn1, w.suffix[2]);
+    out[n++] = Feat(b + 45, tn1, caps);
+    out[n++] = Feat(b + 46, tn1, n1.lower);
+    // The first pass's own tag for this word (stacking): the second pass learns when to overrule
+    // it.
+    const std::uint64_t t0 = TagValue(next[-1]);
+    out[n++] = Feat(b + 47, t0);
+    out[n++] = Feat(b + 48, t0, tn1);
+    out[n++] = Feat(b + 49, t0, tp1);
+    out[n++] = Feat(b + 50, tn2);
   }
   return n;
 }
@@ -259,14 +297,19 @@ absl::StatusOr<std::shared_ptr<const Model>> Model::Build(const ModelData& data)
       return absl::InvalidArgumentError("model weight refers to a class that does not exist");
     }
   }
-  // Feature table at most half full: short probe sequences.
-  const std::uint64_t cap = std::bit_ceil(std::max<std::uint64_t>(16, num_features * 2));
-  m->slots_.assign(cap, Slot{0, 0, 0});
+  if (num_entries >= (std::size_t{1} << 24)) {
+    return absl::InvalidArgumentError("model has more weights than the tagger can index (2^24)");
+  }
+  // Feature table at most 2/3 full: short probe sequences.
+  const std::uint64_t cap = std::bit_ceil(std::max<std::uint64_t>(16, num_features * 3 / 2 + 1));
+  m->slots_.assign(cap, Slot{0, 0});
   m->slot_mask_ = cap - 1;
   for (std::size_t f = 0; f < num_features; ++f) {
+    const std::uint32_t count = data.offsets[f + 1] - data.offsets[f];
+    if (count > 255) return absl::InvalidArgumentError("model feature has too many weights");
     std::uint64_t s = data.keys[f] & m->slot_mask_;
-    while (m->slots_[s].key != 0) s = (s + 1) & m->slot_mask_;
-    m->slots_[s] = Slot{data.keys[f], data.offsets[f], data.offsets[f + 1] - data.offsets[f]};
+    while (m->slots_[s].check != 0) s = (s + 1) & m->slot_mask_;
+    m->slots_[s] = Slot{Check(data.keys[f]), data.offsets[f] << 8 | count};
   }
   m->entries_.resize(num_entries);
   for (std::size_t e = 0; e < num_entries; ++e) {
@@ -317,17 +360,19 @@ int Model::Predict(const std::uint64_t* features, int n, std::int32_t* scores) c
   std::fill(scores, scores + num_classes, 0);
   for (int f = 0; f < n; ++f) {
     const std::uint64_t key = features[f];
+    const std::uint32_t check = Check(key);
     std::uint64_t s = key & slot_mask_;
     while (true) {
       const Slot& slot = slots_[s];
-      if (slot.key == key) {
-        const std::uint32_t* e = entries_.data() + slot.begin;
-        for (std::uint32_t k = 0; k < slot.count; ++k) {
+      if (slot.check == check) {
+        const std::uint32_t* e = entries_.data() + (slot.entries >> 8);
+        const std::uint32_t count = slot.entries & 0xFF;
+        for (std::uint32_t k = 0; k < count; ++k) {
           scores[e[k] >> 16] += static_cast<std::int16_t>(e[k] & 0xFFFF);
         }
         break;
       }
-      if (slot.key == 0) break;
+      if (slot.check == 0) break;
       s = (s + 1) & slot_mask_;
     }
   }

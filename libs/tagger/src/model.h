@@ -15,7 +15,7 @@
 
 namespace dyad::tagger::internal {
 
-inline constexpr int kMaxFeatures = 48;
+inline constexpr int kMaxFeatures = 64;
 inline constexpr int kMaxClasses = 250;
 // Tag values for the context before the first word.
 inline constexpr int kStartTag = 251;
@@ -36,7 +36,7 @@ std::uint64_t WordKey(std::string_view word, std::string* scratch);
 struct TokenInfo {
   std::uint64_t word = 0;  // normalised form, case kept
   std::uint64_t lower = 0;
-  std::uint64_t suffix[4] = {};  // last 1..4 bytes of lower
+  std::uint64_t suffix[5] = {};  // last 1..5 bytes of lower
   std::uint64_t prefix[3] = {};  // first 1..3 bytes of lower
   std::uint64_t shape = 0;       // "Xx", "X.X.", "d,d", "x-x"
   std::uint32_t flags = 0;
@@ -49,7 +49,8 @@ void PrepareTokens(std::span<const std::string_view> words, std::vector<TokenInf
 // Writes the feature keys of word `i` (0-based) to `out` and returns how many (<= kMaxFeatures).
 // `t` points at the first word's TokenInfo (infos.data() + 2). prev/prev2 are the predicted class
 // ids of the two previous words (kStartTag/kStartTag2 at the start). When `next` is non-null
-// (second pass), next[0]/next[1] are the first pass's tags of the two following words.
+// (second pass), next[-1] is the first pass's tag of word i and next[0]/next[1] those of the two
+// following words.
 int ExtractFeatures(const TokenInfo* t, int i, int prev, int prev2, const int* next,
                     std::uint64_t* out);
 
@@ -82,11 +83,16 @@ class Model {
   int Predict(const std::uint64_t* features, int n, std::int32_t* scores) const;
 
  private:
+  // A feature's slot is found from the low bits of its 64-bit key and recognised by the high 32
+  // bits (`check`, never 0; 0 marks an empty slot): 8 bytes a slot.
   struct Slot {
-    std::uint64_t key;  // 0 = empty
-    std::uint32_t begin;
-    std::uint32_t count;
+    std::uint32_t check;
+    std::uint32_t entries;  // first entry << 8 | number of entries
   };
+  static std::uint32_t Check(std::uint64_t key) {
+    const auto c = static_cast<std::uint32_t>(key >> 32);
+    return c == 0 ? 1 : c;
+  }
   struct DictSlot {
     std::uint64_t key;
     std::int32_t cls;

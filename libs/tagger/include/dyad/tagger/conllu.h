@@ -20,6 +20,7 @@ struct ConlluWord {
   std::string lemma;
   std::string upos;
   std::string xpos;
+  std::string feats;  // "_" when empty; "Typo=Yes" marks misspellings
   std::string deprel;
   int head = 0;             // 0 = root; 1-based index into the sentence's words otherwise
   bool space_after = true;  // false when MISC has SpaceAfter=No

@@ -70,8 +70,16 @@ struct TrainerOptions {
   // Also train on a copy of each sentence with hyphenated compounds joined (MergeHyphenated), so
   // that both "high - level" and "high-level" are tagged well.
   bool merge_hyphens = true;
-  // Second pass that also sees the first pass's tags of the next two words.
+  // Word dropout: in each iteration, each occurrence of a word seen at most `rare_word_max_count`
+  // times in training has its identity (word and lower-case features) hidden with this
+  // probability, so the model learns to tag unknown words from affixes, shape and context.
+  double rare_word_dropout = 0.0;
+  int rare_word_max_count = 1;
+  // A second left-to-right pass that also sees the first pass's tags of the next two words
+  // (right context). Its training data gets first-pass tags from `jackknife_folds` models, each
+  // trained without the fold it tags. Tagging takes twice as long.
   bool two_pass = false;
+  int jackknife_folds = 5;
   // Pruning at save time: features seen fewer times in training are dropped, and averaged weights
   // whose magnitude is below this fraction of the largest weight.
   int min_feature_count = 1;
@@ -79,6 +87,7 @@ struct TrainerOptions {
 };
 
 struct IterationReport {
+  int pass = 1;               // 1, or 2 for the second pass of a two-pass model
   int iteration = 0;          // 1-based
   double train_accuracy = 0;  // joint class accuracy while training (not averaged)
   double dev_upos = 0;
@@ -94,10 +103,10 @@ class Trainer {
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
 
-  // Runs all iterations. After each, the averaged model is evaluated on `dev` (if non-empty) and
-  // `on_iteration` (if set) is called. The model kept is the iteration with the best dev XPOS
-  // accuracy (the last one without dev). Errors: INVALID_ARGUMENT for empty training data, an
-  // unknown UPOS/XPOS name, or more tag pairs than the model format holds.
+  // Runs all iterations (of each pass). After each, the averaged model is evaluated on `dev` (if
+  // non-empty) and `on_iteration` (if set) is called. Each pass keeps the iteration with the best
+  // dev UPOS + XPOS accuracy (the last one without dev). Errors: INVALID_ARGUMENT for empty
+  // training data, an unknown UPOS/XPOS name, or more tag pairs than the model format holds.
   absl::Status Train(const std::vector<ConlluSentence>& train,
                      const std::vector<ConlluSentence>& dev,
                      const std::function<void(const IterationReport&)>& on_iteration = {});
@@ -106,9 +115,8 @@ class Trainer {
   absl::StatusOr<PosTagger> Tagger() const;
   // Writes the kept model file; `description` is stored in it.
   absl::Status Save(const std::string& path, const std::string& description) const;
-  // The best iteration (1-based) and the model file size in bytes.
+  // The kept iteration (1-based) of the last pass.
   int best_iteration() const;
-  std::size_t ModelFileBytes() const;
 
  private:
   struct State;
