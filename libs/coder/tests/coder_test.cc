@@ -404,6 +404,22 @@ TEST(CodeTextTest, PlacesAndDatelines) {
   EXPECT_EQ(d[0].sentence(), "India praised Nepal.");
 }
 
+TEST(CodeTextTest, GazetteerPlacesGivePrecision) {
+  auto city = Code("Russia attacked Ukraine near Kharkiv.");
+  ASSERT_EQ(city.size(), 1u) << All(city);
+  EXPECT_EQ(city[0].place().name(), "Kharkiv");
+  EXPECT_EQ(city[0].place().country(), "UKR");
+  EXPECT_EQ(city[0].place().precision(), v1::PLACE_PRECISION_CITY);
+  auto region = Code("India praised Pakistan in Kashmir.");
+  ASSERT_EQ(region.size(), 1u) << All(region);
+  EXPECT_EQ(region[0].place().precision(), v1::PLACE_PRECISION_ADMIN1);
+  // A place in the sentence is more precise than the dateline, and wins over it.
+  auto both = Code("KYIV: Russia attacked Ukraine near Kharkiv.");
+  ASSERT_EQ(both.size(), 1u) << All(both);
+  EXPECT_EQ(both[0].place().name(), "Kharkiv");
+  EXPECT_EQ(both[0].place().origin(), "text");
+}
+
 TEST(CodeArticleTest, StatedDatelineGivesThePlace) {
   v1::Article a;
   a.set_id("x");
