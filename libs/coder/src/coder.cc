@@ -10,6 +10,8 @@
 
 #include "dyad/coder/dictionary.h"
 #include "dyad/core/ids.h"
+#include "dyad/tagger/lemmatizer.h"
+#include "dyad/tagger/pos_tagger.h"
 #include "dyad/text/date_expressions.h"
 #include "dyad/text/normalize.h"
 #include "dyad/text/sentences.h"
@@ -212,6 +214,23 @@ std::vector<std::string> SingularForms(std::string_view w) {
   return out;
 }
 
+// A verb by its tag; or, fixing a frequent tagger error, an -ing/-ed word tagged as an adjective
+// or noun right after a form of "be" or "have" ("is slapping sanctions", "has sanctioned").
+bool TaggedAsVerb(const std::vector<Token>& tokens, const std::vector<tagger::PosTag>& tags,
+                  std::size_t i) {
+  if (tagger::IsVerbXpos(tags[i].xpos)) return true;
+  const std::string& w = tokens[i].lower;
+  const bool participle =
+      (w.size() > 4 && w.ends_with("ing")) || (w.size() > 3 && w.ends_with("ed"));
+  if (!participle) return false;
+  std::size_t k = i;
+  while (k > 0 && tags[k - 1].xpos == tagger::Xpos::kRB) --k;  // "is now slapping"
+  if (k == 0) return false;
+  static const std::set<std::string_view> kAuxiliaries = {
+      "is", "are", "was", "were", "am", "be", "been", "being", "has", "have", "had", "'s", "'re"};
+  return kAuxiliaries.contains(tokens[k - 1].lower);
+}
+
 int EntryPriority(EntryKind k) {
   switch (k) {
     case EntryKind::kPerson:
@@ -286,6 +305,8 @@ class Coder::Impl {
   std::unique_ptr<Dictionaries> dict;
   CameoTable cameo;
   std::optional<ToneLexicon> tone;
+  std::optional<tagger::PosTagger> pos_tagger;
+  tagger::Lemmatizer lemmatizer;  // rules only unless a lemma table is loaded
   std::string version;
 
   std::vector<v1::Event> Code(const v1::Article& article, const core::CivilDate& published,
@@ -666,6 +687,15 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
 
   // Pattern matches. Each token's words (its singular forms) and verb lemma candidates, as the
   // interned ids the patterns use.
+  // With a tagger (and an actor in the sentence, else there is nothing to code), a verb element
+  // only matches a word tagged as a verb: "talks", "visit", "attacks" as nouns are not verbs.
+  std::vector<tagger::PosTag> tags;
+  if (pos_tagger.has_value() && !mentions.empty()) {
+    std::vector<std::string_view> words;
+    words.reserve(n);
+    for (const auto& t : tokens) words.push_back(t.text);
+    pos_tagger->Tag(words, &tags);
+  }
   std::vector<std::vector<int>> word_ids_at(n);
   std::vector<std::vector<int>> verb_ids_at(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -676,11 +706,14 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
       auto it = dict->word_ids.find(s);
       if (it != dict->word_ids.end()) word_ids_at[i].push_back(it->second);
     }
-    for (const auto& l : text::VerbLemmaCandidates(tokens[i].lower)) {
-      if (!dict->verb_lemmas.contains(l)) continue;
-      auto it = dict->word_ids.find(l);
+    if (!tags.empty() && !TaggedAsVerb(tokens, tags, i)) continue;
+    auto add_verb = [&](const std::string& lemma) {
+      if (!dict->verb_lemmas.contains(lemma)) return;
+      auto it = dict->word_ids.find(lemma);
       if (it != dict->word_ids.end()) verb_ids_at[i].push_back(it->second);
-    }
+    };
+    if (!tags.empty()) add_verb(lemmatizer.Lemma(tokens[i].lower, tags[i].xpos));  // "sought"
+    for (const auto& l : text::VerbLemmaCandidates(tokens[i].lower)) add_verb(l);
   }
   auto any_in = [](const std::vector<int>& ids, const std::vector<int>& sorted) {
     for (int id : ids) {
@@ -1214,6 +1247,8 @@ CoderOptions DefaultCoderOptions() {
   o.dictionaries_dir = dir + "/dictionaries";
   o.cameo_table_path = dir + "/cameo/cameo_eventcodes.tsv";
   o.tone_lexicon_path = dir + "/tone/vader_lexicon.txt";
+  o.pos_model_path = dir + "/models/pos-en-ewt.bin";
+  o.lemma_table_path = dir + "/models/lemmas-en-ewt.tsv";
   return o;
 }
 
@@ -1232,6 +1267,18 @@ absl::StatusOr<std::unique_ptr<Coder>> Coder::Load(const CoderOptions& options) 
     if (!tone.ok()) return tone.status();
     impl->tone = *std::move(tone);
     digest += "tone";
+  }
+  if (!options.pos_model_path.empty()) {
+    auto pos = tagger::PosTagger::Load(options.pos_model_path);
+    if (!pos.ok()) return pos.status();
+    impl->pos_tagger = *std::move(pos);
+    digest += impl->pos_tagger->description();
+  }
+  if (!options.lemma_table_path.empty()) {
+    auto lemmas = tagger::Lemmatizer::Load(options.lemma_table_path);
+    if (!lemmas.ok()) return lemmas.status();
+    impl->lemmatizer = *std::move(lemmas);
+    digest += Cat("lemmas", impl->lemmatizer.irregular_count());
   }
   digest += core::Sha256Hex(Cat(impl->cameo.index().size()));
   impl->version = Cat(kCoderVersion, "+", core::Sha256Hex(digest).substr(0, 8));

@@ -24,6 +24,10 @@ struct CoderOptions {
   std::string cameo_table_path;
   // The tone lexicon (VADER format); empty = no tone.
   std::string tone_lexicon_path;
+  // Part-of-speech model (dyad-train-tagger) and lemma table; empty = no tagger: verb patterns
+  // then match any word with a verb's form ("talks", "visit" as nouns too).
+  std::string pos_model_path;
+  std::string lemma_table_path;
   // Emit events whose trigger is negated ("did not discuss"), with Event.negated = true and a lower
   // confidence. False drops them.
   bool emit_negated = true;
