@@ -687,10 +687,11 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
 
   // Pattern matches. Each token's words (its singular forms) and verb lemma candidates, as the
   // interned ids the patterns use.
-  // With a tagger (and an actor in the sentence, else there is nothing to code), a verb element
-  // only matches a word tagged as a verb: "talks", "visit", "attacks" as nouns are not verbs.
+  // With a tagger, a verb element only matches a word tagged as a verb: "talks", "visit",
+  // "attacks" as nouns are not verbs. Sentences naming fewer than two actors (or references) yield
+  // no event, so they are not tagged.
   std::vector<tagger::PosTag> tags;
-  if (pos_tagger.has_value() && !mentions.empty()) {
+  if (pos_tagger.has_value() && mentions.size() >= 2) {
     std::vector<std::string_view> words;
     words.reserve(n);
     for (const auto& t : tokens) words.push_back(t.text);
