@@ -1484,6 +1484,7 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
     // The best pattern over the verb's blocks.
     const PetrarchPattern* best = nullptr;
     Slots best_slots;
+    best_slots.before_first = v.first;
     int best_score = -1;
     std::string code;
     for (int verb_index : v.verbs) {
