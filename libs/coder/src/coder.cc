@@ -1380,7 +1380,7 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
   const std::string& body = ctx.article->body();
   std::set<std::string> emitted;
 
-  for (std::size_t vi = 0; vi < verbs.size(); ++vi) {
+  auto process = [&](std::size_t vi, bool emit) -> bool {
     const PVerb& v = verbs[vi];
     // The verb's region: from the previous verb's end (or a clause word) to the next verb.
     const std::size_t region_end = vi + 1 < verbs.size() ? verbs[vi + 1].first : n;
@@ -1510,7 +1510,8 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
       if (code.empty()) code = verb.code.empty() ? block.code : verb.code;
     }
     if (best != nullptr) code = best->code;
-    if (code.empty() || code == "---" || !ValidPatternCode(code)) continue;
+    if (code.empty() || code == "---" || !ValidPatternCode(code)) return false;
+    if (!emit) return true;
 
     // Source: $, else the nearest noun phrase before the pattern (the subject).
     auto used = [&](int npi) {
@@ -1579,7 +1580,7 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
       if (s == t || s.empty() || t.empty()) continue;
       const std::string key = Cat(c, "|", s, ">", t);
       if (!emitted.insert(key).second) continue;
-      if (ctx.events.size() >= kMaxEventsPerArticle) return;
+      if (ctx.events.size() >= kMaxEventsPerArticle) return true;
       v1::Event ev;
       ev.set_article_id(ctx.article->id());
       ev.set_article_url(ctx.article->url());
@@ -1617,7 +1618,18 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
                                          trig_e, "|", c, "|", s, ">", t)));
       ctx.events.push_back(std::move(ev));
     }
+    return true;
+  };
+  // Verbs that code nothing here (auxiliaries such as "has", null-coded blocks whose patterns do
+  // not match) do not bound the other verbs' subjects and objects.
+  {
+    std::vector<PVerb> live;
+    for (std::size_t vi = 0; vi < verbs.size(); ++vi) {
+      if (process(vi, false)) live.push_back(verbs[vi]);
+    }
+    verbs = std::move(live);
   }
+  for (std::size_t vi = 0; vi < verbs.size(); ++vi) process(vi, true);
 }
 
 std::vector<v1::Event> Coder::Impl::Code(const v1::Article& article,
