@@ -1236,8 +1236,18 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
       } else {
         break;
       }
+      const std::size_t before_article = k;
       if (k < n && (tokens[k].lower == "the" || tokens[k].lower == "both")) ++k;
-      if (groups[gj + 1].first != k) break;
+      // Up to two lower-case adjectives: "and the evil awful Gondor".
+      std::size_t next_first = groups[gj + 1].first;
+      std::size_t adjectives = 0;
+      while (next_first > k && adjectives < 2 && tokens[next_first - 1].IsWord() &&
+             !tokens[next_first - 1].Capitalized() && mention_at[next_first - 1] < 0 &&
+             !IsClauseWord(tokens[next_first - 1].lower) && tokens[next_first - 1].lower != "and") {
+        --next_first;
+        ++adjectives;
+      }
+      if (next_first != k && groups[gj + 1].first != before_article) break;
       if (groups[gj + 1].has_actor != groups[gi].has_actor) break;
       ++gj;
       if (by_and) {
@@ -1337,7 +1347,20 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
       }
     }
     if (best.verbs.empty()) continue;
-    if (best.first > 0 && IsDeterminer(tokens[best.first - 1].lower)) continue;
+    // A noun, not a verb: "an attack", "a brief private visit".
+    bool noun = false;
+    for (std::size_t k = best.first, steps = 0; k > 0 && steps < 3; --k, ++steps) {
+      const Token& prev = tokens[k - 1];
+      if (IsDeterminer(prev.lower)) {
+        noun = true;
+        break;
+      }
+      if (prev.kind != text::TokenKind::kWord || mention_at[k - 1] >= 0 || prev.Capitalized() ||
+          pd.forms_by_head.contains(prev.lower)) {
+        break;
+      }
+    }
+    if (noun) continue;
     if (!verbs.empty() && best.first < verbs.back().end) continue;
     verbs.push_back(std::move(best));
   }
@@ -1380,20 +1403,15 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
   const std::string& body = ctx.article->body();
   std::set<std::string> emitted;
 
+  std::vector<int> verb_source(verbs.size(), -1);
   auto process = [&](std::size_t vi, bool emit) -> bool {
     const PVerb& v = verbs[vi];
     // The verb's region: from the previous verb's end (or a clause word) to the next verb.
     const std::size_t region_end = vi + 1 < verbs.size() ? verbs[vi + 1].first : n;
-    std::size_t region_begin = vi > 0 ? verbs[vi - 1].end : 0;
-    for (std::size_t k = v.first; k > region_begin; --k) {
-      if (IsClauseWord(tokens[k - 1].lower) && np_cover[k - 1] < 0) {
-        region_begin = k;
-        break;
-      }
-    }
+    const std::size_t region_begin = vi > 0 ? verbs[vi - 1].end : 0;
     std::size_t after_end = region_end;
     for (std::size_t k = v.end; k < region_end; ++k) {
-      if (IsClauseWord(tokens[k].lower) && np_cover[k] < 0) {
+      if (IsClauseWord(tokens[k].lower) && tokens[k].lower != "that" && np_cover[k] < 0) {
         after_end = k;
         break;
       }
@@ -1530,6 +1548,16 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
         }
       }
     }
+    // "A condemned B ... and promised C": the subject of the verb before "and".
+    if (source < 0 && vi > 0 && verb_source[vi - 1] >= 0) {
+      bool and_between = false, np_between = false;
+      for (std::size_t k = verbs[vi - 1].end; k < v.first; ++k) {
+        if (tokens[k].lower == "and") and_between = true;
+        if (and_between && np_cover[k] >= 0) np_between = true;
+      }
+      if (and_between && !np_between) source = verb_source[vi - 1];
+    }
+    verb_source[vi] = source;
     int target = best_slots.target;
     if (target < 0 && best_slots.compound < 0) {
       for (std::size_t k = v.end; k < after_end; ++k) {
@@ -1628,6 +1656,7 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
       if (process(vi, false)) live.push_back(verbs[vi]);
     }
     verbs = std::move(live);
+    verb_source.assign(verbs.size(), -1);
   }
   for (std::size_t vi = 0; vi < verbs.size(); ++vi) process(vi, true);
 }
