@@ -261,9 +261,16 @@ bool Has(const std::string& name, std::string_view part) {
 
 // Pattern elements of one chunk list (text between "- " and "[code]").
 absl::Status ParsePatternText(std::string_view text, PetrarchPattern& p) {
-  std::string s(text);
-  for (char& c : s) {
-    if (c == '{' || c == '}' || c == '(' || c == ')') c = ' ';
+  // Brackets only group; '*' stands alone even when written against a word ("*SCEPTICAL").
+  std::string s;
+  for (char c : text) {
+    if (c == '{' || c == '}' || c == '(' || c == ')') {
+      s.push_back(' ');
+    } else if (c == '*') {
+      s += " * ";
+    } else {
+      s.push_back(c);
+    }
   }
   std::vector<PetrarchToken> elements;
   int verb_at = -1;
@@ -487,11 +494,20 @@ absl::Status LoadActorsFile(const std::string& path, Dictionaries& d, std::strin
   if (!file.ok()) return file.status();
   PetrarchDictionaries& p = *d.petrarch;
   int current = -1;
+  std::size_t bad_restrictions = 0;
   auto add_codes = [&](const Line& line, std::string& text) -> absl::Status {
     std::string inside;
     while (TakeBracket(text, inside)) {
       auto role = ParseRestriction(inside);
-      if (!role.ok()) return Error(*file, line, std::string(role.status().message()));
+      if (!role.ok()) {
+        // The production files carry a few typos ("[ARMUNR 9008223-911221]"): such a restriction
+        // is skipped with a warning; the actor keeps its other codes.
+        if (bad_restrictions++ < 5) {
+          spdlog::warn("{}:{}: {} (restriction skipped)", file->name, line.number,
+                       std::string(role.status().message()));
+        }
+        continue;
+      }
       p.actors[static_cast<std::size_t>(current)].codes.push_back(*std::move(role));
     }
     if (text.find(']') != std::string::npos || text.find('[') != std::string::npos) {
@@ -535,6 +551,9 @@ absl::Status LoadActorsFile(const std::string& path, Dictionaries& d, std::strin
     std::string codes = open == std::string::npos ? std::string() : t.substr(open);
     if (auto s = add_codes(line, codes); !s.ok()) return s;
   }
+  if (bad_restrictions > 5) {
+    spdlog::warn("{}: {} malformed date restrictions skipped", file->name, bad_restrictions);
+  }
   return absl::OkStatus();
 }
 
@@ -562,7 +581,12 @@ absl::Status LoadAgentsFile(const std::string& path, Dictionaries& d, std::strin
       continue;
     }
     std::string code;
-    if (!TakeBracket(t, code)) return Error(*file, line, "agent needs a code: [~CODE] or [CODE~]");
+    if (!TakeBracket(t, code)) {
+      // Phoenix.agents.txt has two such typos ("[~ENV}", a bare phrase): skipped with a warning.
+      spdlog::warn("{}:{}: agent without a [~CODE] or [CODE~] code (skipped)", file->name,
+                   line.number);
+      continue;
+    }
     std::string compact;
     for (char c : code) {
       if (c != ' ' && c != '\t') compact.push_back(c);
@@ -760,7 +784,7 @@ bool LooksLikePetrarchDir(const std::string& dir) {
     if (IsVerbsFile(name)) verbs = true;
     if (Has(name, "actors")) actors = true;
   }
-  return verbs && actors;
+  return verbs || actors;
 }
 
 absl::Status LoadPetrarchDictionaries(const std::string& dir, Dictionaries& d) {
@@ -785,16 +809,22 @@ absl::Status LoadPetrarchDictionaries(const std::string& dir, Dictionaries& d) {
   for (const auto& f : verbs) {
     if (auto s = LoadVerbsFile(f, *d.petrarch, d.digest_input); !s.ok()) return s;
   }
-  // Synsets used by patterns must exist.
+  // A pattern naming an undefined synset never matches (CAMEO.2.0.txt uses &WEATHER, defined
+  // nowhere); it is reported, not fatal.
+  std::size_t unknown = 0;
   for (const auto& pat : d.petrarch->patterns) {
     for (const auto* list : {&pat.before, &pat.after}) {
       for (const auto& t : *list) {
         if (t.kind == PetrarchToken::Kind::kSynset && !d.petrarch->synsets.contains(t.word)) {
-          return absl::InvalidArgumentError(Cat(pat.location, ": unknown synset &", Upper(t.word)));
+          if (unknown++ == 0) {
+            spdlog::warn("{}: unknown synset &{}: the pattern never matches", pat.location,
+                         Upper(t.word));
+          }
         }
       }
     }
   }
+  if (unknown > 1) spdlog::warn("{} pattern elements name unknown synsets", unknown);
   for (const auto& f : actors) {
     if (auto s = LoadActorsFile(f, d, d.digest_input); !s.ok()) return s;
   }

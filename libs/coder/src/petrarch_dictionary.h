@@ -14,7 +14,7 @@
 namespace dyad::coder::internal {
 
 // Whether `dir` holds PETRARCH2 dictionaries: no countries.txt, but a verbs file (CAMEO*.txt or
-// *verbs*.txt) and at least one *actors*.txt.
+// *verbs*.txt) or an *actors*.txt (the loader then names whichever is missing).
 bool LooksLikePetrarchDir(const std::string& dir);
 
 // Reads the verbs, actors, agents and discards files of `dir` into d.petrarch (and d.actors, the
