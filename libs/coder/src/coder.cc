@@ -1185,7 +1185,7 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
       bool join = b.first == a.end;
       if (!join && a.end < n && tokens[a.end].kind == text::TokenKind::kPossessive) {
         // "Gondor's government", "Dagolath's first Deputy Prime Minister".
-        join = b.agent >= 0 && b.first >= a.end + 1 && b.first <= a.end + 3;
+        join = b.agent >= 0 && b.first >= a.end + 1 && b.first <= a.end + 5;
         for (std::size_t k = a.end + 1; join && k < b.first; ++k) {
           if (tokens[k].kind != text::TokenKind::kWord || IsClauseWord(tokens[k].lower)) {
             join = false;
@@ -1230,7 +1230,7 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
           ++k;
           by_and = true;
         }
-      } else if (tokens[k].lower == "and") {
+      } else if (tokens[k].lower == "and" || tokens[k].lower == "nor") {
         ++k;
         by_and = true;
       } else {
@@ -1355,8 +1355,13 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
         noun = true;
         break;
       }
+      if (steps == 0 && (prev.lower == "very" || prev.lower == "so" || prev.lower == "too" ||
+                         prev.lower == "more" || prev.lower == "most" || prev.lower == "quite")) {
+        noun = true;  // "very close": an adjective
+        break;
+      }
       if (prev.kind != text::TokenKind::kWord || mention_at[k - 1] >= 0 || prev.Capitalized() ||
-          pd.forms_by_head.contains(prev.lower)) {
+          IsClauseWord(prev.lower) || prev.lower == "and" || prev.lower == "to") {
         break;
       }
     }
@@ -1411,7 +1416,8 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
     const std::size_t region_begin = vi > 0 ? verbs[vi - 1].end : 0;
     std::size_t after_end = region_end;
     for (std::size_t k = v.end; k < region_end; ++k) {
-      if (IsClauseWord(tokens[k].lower) && tokens[k].lower != "that" && np_cover[k] < 0) {
+      if (IsClauseWord(tokens[k].lower) && tokens[k].lower != "that" &&
+          tokens[k].lower != "whether" && np_cover[k] < 0) {
         after_end = k;
         break;
       }
@@ -1452,6 +1458,14 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
             return true;
           }
           return false;  // an actor slot takes the first noun phrase
+        } else if (t.kind == PetrarchToken::Kind::kSkip && !adjacent) {
+          // ^ over a noun phrase that names no actor ("warned their populations about").
+          Slots copy = s;
+          if (match_after(p, ei + 1, i, t.joined, copy)) {
+            s = copy;
+            return true;
+          }
+          return false;
         }
       }
       return false;
@@ -1548,19 +1562,35 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
         }
       }
     }
-    // "A condemned B ... and promised C": the subject of the verb before "and".
-    if (source < 0 && vi > 0 && verb_source[vi - 1] >= 0) {
-      bool and_between = false, np_between = false;
-      for (std::size_t k = verbs[vi - 1].end; k < v.first; ++k) {
-        if (tokens[k].lower == "and") and_between = true;
-        if (and_between && np_cover[k] >= 0) np_between = true;
+    if (source < 0 && best_slots.before_first < v.first) {
+      // "Neither A nor B boycotted" (pattern NEITHER *): the subject inside the pattern.
+      for (std::size_t k = v.first; k > best_slots.before_first; --k) {
+        const int npi = np_cover[k - 1];
+        if (npi >= 0 && !used(npi)) {
+          source = npi;
+          break;
+        }
       }
-      if (and_between && !np_between) source = verb_source[vi - 1];
+    }
+    // "A condemned B ... and promised C": the subject of the verb before "and".
+    if (vi > 0 && verb_source[vi - 1] >= 0 && best_slots.source < 0) {
+      bool np_after_and = false;
+      std::size_t and_at = SIZE_MAX;
+      for (std::size_t k = verbs[vi - 1].end; k < v.first; ++k) {
+        if (tokens[k].lower == "and") {
+          and_at = k;
+          np_after_and = false;
+        } else if (and_at != SIZE_MAX && np_cover[k] >= 0) {
+          np_after_and = true;
+        }
+      }
+      if (and_at != SIZE_MAX && !np_after_and) source = verb_source[vi - 1];
     }
     verb_source[vi] = source;
     int target = best_slots.target;
     if (target < 0 && best_slots.compound < 0) {
       for (std::size_t k = v.end; k < after_end; ++k) {
+        if (tokens[k].IsPunct(',') && np_cover[k] < 0) break;
         const int npi = np_cover[k];
         if (npi >= 0 && !used(npi) && npi != source) {
           target = npi;
