@@ -1598,6 +1598,30 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
         }
       }
     }
+    // Passive: "Eriador was (fiercely) opposed by Osgiliath": the agent after "by" is the source.
+    if (best_slots.source < 0 && best_slots.target < 0 && best_slots.compound < 0 && v.first > 0) {
+      bool passive = false;
+      for (std::size_t k = v.first, steps = 0; k > 0 && steps < 2; --k, ++steps) {
+        const std::string& w = tokens[k - 1].lower;
+        if (w == "was" || w == "were" || w == "is" || w == "are" || w == "been" || w == "be" ||
+            w == "being") {
+          passive = true;
+          break;
+        }
+        if (!tokens[k - 1].IsWord() || !w.ends_with("ly")) break;
+      }
+      if (passive) {
+        for (std::size_t k = v.end; k < after_end && k < v.end + 3; ++k) {
+          if (tokens[k].lower != "by" || k + 1 >= n) continue;
+          const int agent = np_at[k + 1];
+          if (agent >= 0) {
+            target = source;
+            source = agent;
+          }
+          break;
+        }
+      }
+    }
     std::vector<std::pair<std::string, std::string>> pairs;
     auto codes = [&](int npi) {
       return npi < 0 ? std::vector<std::string>{} : nps[static_cast<std::size_t>(npi)].codes;
