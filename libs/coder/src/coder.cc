@@ -1211,6 +1211,29 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
     m = last + 1;
   }
 
+  // "Ithilen and the government of Gondor": an agent of an actor inside a compound is one group.
+  for (std::size_t gi = 1; gi + 1 < groups.size(); ++gi) {
+    PGroup& g = groups[gi];
+    const PGroup& next = groups[gi + 1];
+    if (g.has_actor || !next.has_actor || !groups[gi - 1].has_actor) continue;
+    std::size_t b = g.first;
+    if (b > 0 && tokens[b - 1].lower == "the") --b;
+    if (b == 0 || tokens[b - 1].lower != "and" || groups[gi - 1].end + 1 != b) continue;
+    std::size_t k = g.end;
+    if (k >= n ||
+        (tokens[k].lower != "of" && tokens[k].lower != "in" && tokens[k].lower != "from")) {
+      continue;
+    }
+    ++k;
+    if (k < n && tokens[k].lower == "the") ++k;
+    if (next.first != k) continue;
+    g.has_actor = true;
+    g.actor_codes = next.actor_codes;
+    for (const auto* a : next.agents) g.agents.push_back(a);
+    g.end = next.end;
+    groups.erase(groups.begin() + static_cast<std::ptrdiff_t>(gi + 1));
+  }
+
   // Groups → noun phrases: compounds ("A, B and C"), and agents of/in/from actors ("the
   // ambassadors of Arnor, Osgiliath and Gondor", "lawmakers and officials in Fornost").
   struct PList {
@@ -1705,11 +1728,14 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
   // Verbs that code nothing here (auxiliaries such as "has", null-coded blocks whose patterns do
   // not match) do not bound the other verbs' subjects and objects.
   {
-    std::vector<PVerb> live;
-    for (std::size_t vi = 0; vi < verbs.size(); ++vi) {
-      if (process(vi, false)) live.push_back(verbs[vi]);
+    // Left to right, so that a dropped auxiliary no longer bounds the verb after it.
+    for (std::size_t vi = 0; vi < verbs.size();) {
+      if (process(vi, false)) {
+        ++vi;
+      } else {
+        verbs.erase(verbs.begin() + static_cast<std::ptrdiff_t>(vi));
+      }
     }
-    verbs = std::move(live);
     verb_source.assign(verbs.size(), -1);
   }
   for (std::size_t vi = 0; vi < verbs.size(); ++vi) process(vi, true);

@@ -674,6 +674,7 @@ std::vector<text::Token> PetrarchTokens(std::string_view text, std::size_t base,
   std::vector<text::Token> out;
   out.reserve(in.size());
   for (auto& t : in) {
+    if (t.kind == text::TokenKind::kPunctuation && t.text == "_") continue;  // "Dol_Amroth"
     if (t.kind != text::TokenKind::kWord || t.text.find('-') == std::string::npos ||
         t.text.size() < 3) {
       out.push_back(std::move(t));
