@@ -1613,7 +1613,13 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
     int target = best_slots.target;
     if (target < 0 && best_slots.compound < 0) {
       for (std::size_t k = v.end; k < after_end; ++k) {
-        if (tokens[k].IsPunct(',') && np_cover[k] < 0) break;
+        // A comma that opens an apposition or a new clause ("its embassy, a senior official
+        // said") ends the object; one between adjectives ("complete, full ties") does not.
+        if (tokens[k].IsPunct(',') && np_cover[k] < 0 && k + 1 < n &&
+            (np_cover[k + 1] >= 0 || tokens[k + 1].Capitalized() ||
+             IsDeterminer(tokens[k + 1].lower))) {
+          break;
+        }
         const int npi = np_cover[k];
         if (npi >= 0 && !used(npi) && npi != source) {
           target = npi;
