@@ -1460,6 +1460,12 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
       const PetrarchToken& t = p.after[ei];
       for (std::size_t i = at; i < after_end; ++i) {
         if (i > at && adjacent) break;
+        // A pattern word is a head: it is not found inside an "of" phrase ("a set of
+        // resolutions" is not "RESOLUTION").
+        if (i > at && tokens[i - 1].lower == "of" &&
+            (t.kind == PetrarchToken::Kind::kWord || t.kind == PetrarchToken::Kind::kSynset)) {
+          break;
+        }
         if (t.kind == PetrarchToken::Kind::kWord || t.kind == PetrarchToken::Kind::kSynset) {
           const std::size_t len = literal_len(t, i);
           if (len > 0) {
