@@ -1096,12 +1096,27 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
   const std::size_t n = tokens.size();
   if (n == 0) return;
   bool require_dyad = true;
+  std::size_t new_actor_length = 0;
   if (overrides != nullptr) {
     auto it = overrides->values.find("require_dyad");
     if (it != overrides->values.end()) {
       std::string v = it->second;
       for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       require_dyad = v != "false" && v != "0" && v != "no";
+    }
+    // new_actor_length > 0: a subject or object naming no known actor, of at most that many
+    // words, is coded as the quoted phrase ("\"THE MINISTRY OF MAGIC\"").
+    it = overrides->values.find("new_actor_length");
+    if (it != overrides->values.end()) {
+      int v = 0;
+      for (char c : it->second) {
+        if (c < '0' || c > '9') {
+          v = 0;
+          break;
+        }
+        v = std::min(v * 10 + (c - '0'), 100);
+      }
+      new_actor_length = static_cast<std::size_t>(v);
     }
   }
 
@@ -1684,6 +1699,45 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
     } else {
       auto sources = codes(source);
       auto targets = best_slots.compound >= 0 ? codes(best_slots.compound) : codes(target);
+      if (new_actor_length > 0) {
+        auto quoted = [&](std::size_t b, std::size_t e) -> std::string {
+          std::string out;
+          std::size_t words = 0;
+          for (std::size_t k = b; k < e; ++k) {
+            if (tokens[k].kind == text::TokenKind::kPossessive) continue;
+            if (!tokens[k].IsWord() || mention_at[k] >= 0) return "";
+            std::string w = tokens[k].text;
+            for (char& c : w) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            out += (out.empty() ? "" : " ") + w;
+            ++words;
+          }
+          if (words == 0 || words > new_actor_length) return "";
+          return "\"" + out + "\"";
+        };
+        if (sources.empty() && best_slots.before_first == v.first) {
+          // The subject: the words from the clause start up to the verb.
+          std::size_t b = v.first;
+          while (b > search_begin &&
+                 (tokens[b - 1].IsWord() || tokens[b - 1].kind == text::TokenKind::kPossessive) &&
+                 !IsClauseWord(tokens[b - 1].lower) && tokens[b - 1].lower != "and") {
+            --b;
+          }
+          if (b == search_begin || (b > 0 && !tokens[b - 1].IsWord())) {
+            if (auto q = quoted(b, v.first); !q.empty()) sources.push_back(q);
+          }
+        }
+        if (targets.empty() && best_slots.compound < 0 && v.end + 1 < n) {
+          // The object of the verb's preposition: "left for the Ministry of Magic".
+          std::size_t b = v.end + 1, e = b;
+          while (e < n && tokens[e].IsWord() &&
+                 (tokens[e].Capitalized() || tokens[e].lower == "the" || tokens[e].lower == "of")) {
+            ++e;
+          }
+          if (e > b && tokens[e - 1].Capitalized()) {
+            if (auto q = quoted(b, e); !q.empty()) targets.push_back(q);
+          }
+        }
+      }
       if (targets.empty() && !require_dyad) targets.push_back("---");
       for (const auto& s : sources) {
         for (const auto& t : targets) add(s, t);
