@@ -1447,6 +1447,7 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
   std::set<std::string> emitted;
 
   std::vector<int> verb_source(verbs.size(), -1);
+  std::vector<std::size_t> consumed(verbs.size(), 0);
   auto process = [&](std::size_t vi, bool emit) -> bool {
     const PVerb& v = verbs[vi];
     // The verb's region: from the previous verb's end (or a clause word) to the next verb.
@@ -1461,19 +1462,33 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
       }
     }
     const std::size_t search_begin = vi > 0 ? verbs[vi - 1].end : 0;
+    // Pattern words may reach past the next verb to the end of the clause ("promised raids":
+    // RAID is then part of PROMISE's pattern, not a verb of its own).
+    std::size_t literal_end = n;
+    for (std::size_t k = v.end; k < n; ++k) {
+      if (IsClauseWord(tokens[k].lower) && tokens[k].lower != "that" &&
+          tokens[k].lower != "whether" && np_cover[k] < 0) {
+        literal_end = k;
+        break;
+      }
+    }
 
     struct Slots {
       int source = -1, target = -1, compound = -1;
       std::vector<int> skipped;
       std::size_t before_first = 0;
+      std::size_t after_last = 0;  // after the last element matched after the verb
     };
     // Elements after the verb, left to right.
     std::function<bool(const PetrarchPattern&, std::size_t, std::size_t, bool, Slots&)>
         match_after = [&](const PetrarchPattern& p, std::size_t ei, std::size_t at, bool adjacent,
                           Slots& s) -> bool {
-      if (ei == p.after.size()) return true;
+      if (ei == p.after.size()) {
+        s.after_last = at;
+        return true;
+      }
       const PetrarchToken& t = p.after[ei];
-      for (std::size_t i = at; i < after_end; ++i) {
+      for (std::size_t i = at; i < literal_end; ++i) {
         if (i > at && adjacent) break;
         // A pattern word is a head: it is not found inside an "of" phrase ("a set of
         // resolutions" is not "RESOLUTION").
@@ -1491,6 +1506,7 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
             }
           }
         } else if (np_at[i] >= 0) {
+          if (i >= after_end) return false;
           const int npi = np_at[i];
           Slots copy = s;
           if (t.kind == PetrarchToken::Kind::kSource) copy.source = npi;
@@ -1586,6 +1602,7 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
       if (code.empty()) code = verb.code.empty() ? block.code : verb.code;
     }
     if (best != nullptr) code = best->code;
+    consumed[vi] = best != nullptr ? best_slots.after_last : 0;
     if (code.empty() || code == "---" || !ValidPatternCode(code)) return false;
     if (!emit) return true;
 
@@ -1797,6 +1814,9 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
     // Left to right, so that a dropped auxiliary no longer bounds the verb after it.
     for (std::size_t vi = 0; vi < verbs.size();) {
       if (process(vi, false)) {
+        while (vi + 1 < verbs.size() && verbs[vi + 1].first < consumed[vi]) {
+          verbs.erase(verbs.begin() + static_cast<std::ptrdiff_t>(vi + 1));
+        }
         ++vi;
       } else {
         verbs.erase(verbs.begin() + static_cast<std::ptrdiff_t>(vi));
