@@ -1146,23 +1146,37 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
   std::vector<PMention> mentions;
   std::vector<int> mention_at(n, -1);
   for (std::size_t i = 0; i < n;) {
-    const PhraseNode* node = &dict->actors;
     std::size_t best_len = 0;
     PMention best{i, i, -1, -1};
-    for (std::size_t k = i; k < n && k - i < 12; ++k) {
-      auto it = node->next.find(tokens[k].lower);
-      if (it == node->next.end()) break;
-      node = it->second.get();
+    // Depth-first over the trie; a gap edge skips one or two lower-case words or hyphens.
+    std::function<void(const PhraseNode*, std::size_t)> walk = [&](const PhraseNode* node,
+                                                                   std::size_t k) {
       int actor = -1, agent = -1;
       for (const auto& e : node->entries) {
         if (e.kind == EntryKind::kPetrarchActor && actor < 0) actor = e.index;
         if (e.kind == EntryKind::kPetrarchAgent && agent < 0) agent = e.index;
       }
-      if (actor >= 0 || agent >= 0) {
-        best_len = k - i + 1;
-        best = PMention{i, k + 1, actor, actor >= 0 ? -1 : agent};
+      if ((actor >= 0 || agent >= 0) && k - i > best_len) {
+        best_len = k - i;
+        best = PMention{i, k, actor, actor >= 0 ? -1 : agent};
       }
-    }
+      if (k >= n || k - i >= 12) return;
+      if (auto it = node->next.find(tokens[k].lower); it != node->next.end()) {
+        walk(it->second.get(), k + 1);
+      }
+      auto gap = node->next.find(std::string(internal::kPetrarchGapKey));
+      if (gap == node->next.end() || k == i) return;
+      for (std::size_t skip = 1; skip <= 3 && k + skip < n; ++skip) {
+        const Token& t = tokens[k + skip - 1];
+        const bool skippable = (t.IsWord() && !t.Capitalized()) || t.IsPunct('-');
+        if (!skippable) break;
+        if (auto it = gap->second->next.find(tokens[k + skip].lower);
+            it != gap->second->next.end()) {
+          walk(it->second.get(), k + skip + 1);
+        }
+      }
+    };
+    walk(&dict->actors, i);
     if (best_len == 0) {
       ++i;
       continue;

@@ -131,8 +131,46 @@ std::vector<std::string> PhraseWords(std::string_view phrase) {
   return Words(s);
 }
 
-void InsertWords(PhraseNode& root, const std::vector<std::string>& words, EntryKind kind,
-                 int index) {
+std::vector<std::string> WhitespaceSplit(std::string_view s);
+
+// Which words of a phrase follow a blank (not '_'): there other words may intervene.
+std::vector<bool> PhraseGaps(std::string_view phrase) {
+  std::vector<bool> gaps;
+  bool first_segment = true;
+  for (const std::string& segment : WhitespaceSplit(phrase)) {
+    const auto words = PhraseWords(segment);
+    for (std::size_t k = 0; k < words.size(); ++k) gaps.push_back(k == 0 && !first_segment);
+    if (!words.empty()) first_segment = false;
+  }
+  return gaps;
+}
+
+// Inserts `words`; where gaps[k] is set, also under a kPetrarchGapKey edge before words[k], which
+// the coder may cross by skipping a few words ("ITHILEN TELEVISION" in "Ithilen state-run
+// television").
+void InsertWords(PhraseNode& root, const std::vector<std::string>& words, EntryKind kind, int index,
+                 const std::vector<bool>& gaps = {}) {
+  if (std::find(gaps.begin(), gaps.end(), true) != gaps.end() && gaps.size() == words.size()) {
+    PhraseNode* node = &root;
+    for (std::size_t k = 0; k < words.size(); ++k) {
+      if (gaps[k]) {
+        auto& gap = node->next[std::string(kPetrarchGapKey)];
+        if (!gap) gap = std::make_unique<PhraseNode>();
+        node = gap.get();
+      }
+      auto& child = node->next[words[k]];
+      if (!child) child = std::make_unique<PhraseNode>();
+      node = child.get();
+    }
+    bool present = false;
+    for (const auto& e : node->entries) present = present || (e.kind == kind && e.index == index);
+    if (!present) {
+      PhraseEntry e;
+      e.kind = kind;
+      e.index = index;
+      node->entries.push_back(std::move(e));
+    }
+  }
   PhraseNode* node = &root;
   for (const auto& w : words) {
     auto& child = node->next[w];
@@ -519,7 +557,7 @@ absl::Status LoadActorsFile(const std::string& path, Dictionaries& d, std::strin
     phrase = std::string(Strip(phrase));
     const auto words = PhraseWords(phrase);
     if (words.empty()) return Error(*file, line, Cat("empty actor phrase \"", phrase, "\""));
-    InsertWords(d.actors, words, EntryKind::kPetrarchActor, current);
+    InsertWords(d.actors, words, EntryKind::kPetrarchActor, current, PhraseGaps(phrase));
     ++p.actor_phrases;
     return absl::OkStatus();
   };
@@ -632,7 +670,7 @@ absl::Status LoadAgentsFile(const std::string& path, Dictionaries& d, std::strin
     for (std::size_t k = 0; k < n_listed; ++k) {
       auto words = PhraseWords(phrases[k]);
       if (words.empty()) continue;
-      InsertWords(d.actors, words, EntryKind::kPetrarchAgent, index);
+      InsertWords(d.actors, words, EntryKind::kPetrarchAgent, index, PhraseGaps(phrases[k]));
       ++p.agent_phrases;
       if (!has_plural) {
         words.back() = PetrarchPlural(words.back());

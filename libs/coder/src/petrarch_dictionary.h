@@ -13,6 +13,10 @@
 
 namespace dyad::coder::internal {
 
+// Trie key of a "blank" between two words of an actor or agent phrase: up to two words may
+// intervene there in the text.
+inline constexpr std::string_view kPetrarchGapKey = "\x01";
+
 // Whether `dir` holds PETRARCH2 dictionaries: no countries.txt, but a verbs file (CAMEO*.txt or
 // *verbs*.txt) or an *actors*.txt (the loader then names whichever is missing).
 bool LooksLikePetrarchDir(const std::string& dir);

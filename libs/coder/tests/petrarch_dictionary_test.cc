@@ -41,7 +41,8 @@ class PetrarchDir {
           "THE_SHIRE [FRO/BIL/SAM]\n"
           "OLD_KING ; legacy comment\n\t[OKG 320101-331108]\n\t[OKX]\n"
           "LIAMINE_Z\x1aROUAL_ [DZAGOV]\n"
-          "BOROMIR [---]\n");
+          "BOROMIR [---]\n"
+          "ITHILEN TELEVISION [ITHTV]\nITHILEN [ITH]\n");
     Write("test.agents.txt",
           "!MINST! = MINISTER, MINISTRY\n"
           "!MINST!_OF_SILLY_WALKS [~GOV]\n"
@@ -190,6 +191,10 @@ TEST(PetrarchDictionary, DiscardsAndCoding) {
             (std::set<std::string>{"GON>FRO:071", "GON>BIL:071", "GON>SAM:071"}));
   EXPECT_TRUE(codes("Gondor contributed baseballs to the Shire.").empty());
   EXPECT_TRUE(codes("Boromir arrived in Gondor.").empty());  // [---]: the null actor
+  // A blank in an actor phrase lets words intervene; '_' does not.
+  EXPECT_EQ(codes("Ithilen state-run television arrived in Gondor."),
+            (std::set<std::string>{"ITHTV>GON:032", "GON>ITHTV:033"}));
+  EXPECT_EQ(codes("Minas state-run Tirith arrived in Ithilen."), (std::set<std::string>{}));
 }
 
 struct BadFile {
