@@ -136,6 +136,8 @@ std::vector<std::string> WhitespaceSplit(std::string_view s);
 // Which words of a phrase follow a blank (not '_'): there other words may intervene.
 std::vector<bool> PhraseGaps(std::string_view phrase) {
   std::vector<bool> gaps;
+  phrase = Strip(phrase);
+  if (phrase.find_first_of(" \t") == std::string_view::npos) return gaps;
   bool first_segment = true;
   for (const std::string& segment : WhitespaceSplit(phrase)) {
     const auto words = PhraseWords(segment);
