@@ -1487,6 +1487,9 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
       }
     }
 
+    // Backtracking budget per pattern: bounded time on any input.
+    constexpr std::size_t kMaxMatchSteps = 20000;
+    std::size_t match_steps = 0;
     struct Slots {
       int source = -1, target = -1, compound = -1;
       std::vector<int> skipped;
@@ -1497,6 +1500,7 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
     std::function<bool(const PetrarchPattern&, std::size_t, std::size_t, bool, Slots&)>
         match_after = [&](const PetrarchPattern& p, std::size_t ei, std::size_t at, bool adjacent,
                           Slots& s) -> bool {
+      if (++match_steps > kMaxMatchSteps) return false;
       if (ei == p.after.size()) {
         s.after_last = at;
         return true;
@@ -1547,6 +1551,7 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
     // Elements before the verb, right to left.
     std::function<bool(const PetrarchPattern&, int, std::size_t, bool, Slots&)> match_before =
         [&](const PetrarchPattern& p, int ei, std::size_t at, bool adjacent, Slots& s) -> bool {
+      if (++match_steps > kMaxMatchSteps) return false;
       if (ei < 0) {
         s.before_first = at;
         return true;
@@ -1601,6 +1606,7 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
         if (!ValidPatternCode(p.code)) continue;
         Slots s;
         s.before_first = v.first;
+        match_steps = 0;
         if (!match_after(p, 0, v.end, p.verb_joined_after, s)) continue;
         if (!match_before(p, static_cast<int>(p.before.size()) - 1, v.first, p.verb_joined_before,
                           s)) {
