@@ -1300,7 +1300,12 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
         ++adjectives;
       }
       if (next_first != k && groups[gj + 1].first != before_article) break;
-      if (groups[gj + 1].has_actor != groups[gi].has_actor) break;
+      // "Danish media and government": a bare agent right after "and" shares the actor before
+      // it; otherwise actors and bare agents do not mix in one list.
+      const bool shares_actor = groups[gi].has_actor && !groups[gj + 1].has_actor && by_and &&
+                                groups[gj + 1].first == before_article &&
+                                groups[gj].end + 1 == before_article;
+      if (groups[gj + 1].has_actor != groups[gi].has_actor && !shares_actor) break;
       ++gj;
       if (by_and) {
         last_and = gj;
@@ -1355,7 +1360,16 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
         }
       }
     }
+    const PGroup* last_actor = nullptr;
     for (const PGroup* g : l.members) {
+      if (!g->has_actor && last_actor != nullptr) {
+        PGroup shared = *g;
+        shared.has_actor = true;
+        shared.actor_codes = last_actor->actor_codes;
+        for (auto& c : codes_of_group(shared, {})) np.codes.push_back(std::move(c));
+        continue;
+      }
+      if (g->has_actor) last_actor = g;
       for (auto& c : codes_of_group(*g, {})) np.codes.push_back(std::move(c));
     }
     if (!np.codes.empty()) nps.push_back(std::move(np));
