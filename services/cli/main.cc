@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   dyad::cli::RegisterEvents(app, exit_code);
   dyad::cli::RegisterDyads(app, exit_code);
   dyad::cli::RegisterCode(app, exit_code);
+  dyad::cli::RegisterEval(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -17,6 +17,7 @@
 #include "dyad/text/sentences.h"
 #include "dyad/text/tokens.h"
 #include "modality_codes.h"
+#include "petrarch_dictionary.h"
 #include "spdlog/spdlog.h"
 #include "strings.h"
 
@@ -310,7 +311,8 @@ class Coder::Impl {
   std::string version;
 
   std::vector<v1::Event> Code(const v1::Article& article, const core::CivilDate& published,
-                              bool split_sentences) const;
+                              bool split_sentences,
+                              const CodingOverrides* overrides = nullptr) const;
 
  private:
   struct Context {
@@ -375,6 +377,8 @@ class Coder::Impl {
   }
 
   void CodeSentence(Context& ctx, std::size_t sentence_index, text::Span span) const;
+  void CodePetrarchSentence(Context& ctx, std::size_t sentence_index, text::Span span,
+                            const CodingOverrides* overrides) const;
 };
 
 void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::Span span) const {
@@ -1170,9 +1174,824 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
   }
 }
 
+// ---- PETRARCH2 dictionaries: coding raw text without a parser ----
+
+namespace {
+
+struct PNounPhrase {
+  std::size_t first = 0, end = 0;  // token range
+  std::vector<std::string> codes;  // one per actor (a compound has several)
+};
+
+bool IsClauseWord(std::string_view w) {
+  static const std::set<std::string, std::less<>> kWords = {
+      "after",    "before", "when",  "while", "because", "until", "since", "if",
+      "although", "though", "where", "which", "who",     "whom",  "that",  "whether"};
+  return kWords.contains(w);
+}
+
+bool IsDeterminer(std::string_view w) {
+  static const std::set<std::string, std::less<>> kWords = {
+      "the", "a", "an", "its", "their", "his", "her", "our", "this", "these", "those", "of"};
+  return kWords.contains(w);
+}
+
+bool ValidPatternCode(std::string_view code) {
+  return code == "---" || (!code.empty() && code[0] >= '0' && code[0] <= '9');
+}
+
+// Appends an agent code unless the actor code already carries it at a role boundary.
+std::string WithAgent(const std::string& code, const PetrarchAgent& agent) {
+  if (agent.prefix) {
+    if (code.starts_with(agent.code)) return code;
+    return agent.code + code;
+  }
+  for (std::size_t k = 3; k + agent.code.size() <= code.size(); k += 3) {
+    if (code.compare(k, agent.code.size(), agent.code) == 0) return code;
+  }
+  return code + agent.code;
+}
+
+}  // namespace
+
+void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index, text::Span span,
+                                       const CodingOverrides* overrides) const {
+  const PetrarchDictionaries& pd = *dict->petrarch;
+  const std::string& norm = ctx.norm->text;
+  const std::string_view sent(norm.data() + span.begin, span.end - span.begin);
+  const std::vector<Token> tokens =
+      internal::PetrarchTokens(sent, span.begin, kMaxTokensPerSentence);
+  const std::size_t n = tokens.size();
+  if (n == 0) return;
+  bool require_dyad = true;
+  std::size_t new_actor_length = 0;
+  if (overrides != nullptr) {
+    auto it = overrides->values.find("require_dyad");
+    if (it != overrides->values.end()) {
+      std::string v = it->second;
+      for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      require_dyad = v != "false" && v != "0" && v != "no";
+    }
+    // new_actor_length > 0: a subject or object naming no known actor, of at most that many
+    // words, is coded as the quoted phrase ("\"THE MINISTRY OF MAGIC\"").
+    it = overrides->values.find("new_actor_length");
+    if (it != overrides->values.end()) {
+      int v = 0;
+      for (char c : it->second) {
+        if (c < '0' || c > '9') {
+          v = 0;
+          break;
+        }
+        v = std::min(v * 10 + (c - '0'), 100);
+      }
+      new_actor_length = static_cast<std::size_t>(v);
+    }
+  }
+
+  // Discards: " phrase" at a word start; a phrase not ending in '_' is a stem.
+  {
+    std::string joined;
+    for (const auto& t : tokens) joined += " " + t.lower;
+    joined += " ";
+    for (std::size_t k = 0; k < pd.discard_phrases.size(); ++k) {
+      const auto& [phrase, exact] = pd.discard_phrases[k];
+      const std::string needle = " " + phrase;
+      for (std::size_t at = joined.find(needle); at != std::string::npos;
+           at = joined.find(needle, at + 1)) {
+        const char next = joined[at + needle.size()];
+        if (exact && next != ' ') continue;
+        if (pd.discard_story[k]) ctx.discard_article = true;
+        return;
+      }
+    }
+  }
+
+  // Actor and agent mentions (longest match; an actor beats an agent of the same length).
+  struct PMention {
+    std::size_t first, end;
+    int actor = -1, agent = -1;
+  };
+  std::vector<PMention> mentions;
+  std::vector<int> mention_at(n, -1);
+  for (std::size_t i = 0; i < n;) {
+    std::size_t best_len = 0;
+    PMention best{i, i, -1, -1};
+    // Depth-first over the trie; a gap edge skips one or two lower-case words or hyphens.
+    std::function<void(const PhraseNode*, std::size_t)> walk = [&](const PhraseNode* node,
+                                                                   std::size_t k) {
+      int actor = -1, agent = -1;
+      for (const auto& e : node->entries) {
+        if (e.kind == EntryKind::kPetrarchActor && actor < 0) actor = e.index;
+        if (e.kind == EntryKind::kPetrarchAgent && agent < 0) agent = e.index;
+      }
+      if ((actor >= 0 || agent >= 0) && k - i > best_len) {
+        best_len = k - i;
+        best = PMention{i, k, actor, actor >= 0 ? -1 : agent};
+      }
+      if (k >= n || k - i >= 12) return;
+      if (auto it = node->next.find(tokens[k].lower); it != node->next.end()) {
+        walk(it->second.get(), k + 1);
+      }
+      auto gap = node->next.find(std::string(internal::kPetrarchGapKey));
+      if (gap == node->next.end() || k == i) return;
+      for (std::size_t skip = 1; skip <= 3 && k + skip < n; ++skip) {
+        const Token& t = tokens[k + skip - 1];
+        const bool skippable = (t.IsWord() && !t.Capitalized()) || t.IsPunct('-');
+        if (!skippable) break;
+        if (auto it = gap->second->next.find(tokens[k + skip].lower);
+            it != gap->second->next.end()) {
+          walk(it->second.get(), k + skip + 1);
+        }
+      }
+    };
+    walk(&dict->actors, i);
+    if (best_len == 0) {
+      ++i;
+      continue;
+    }
+    for (std::size_t k = i; k < i + best_len; ++k)
+      mention_at[k] = static_cast<int>(mentions.size());
+    mentions.push_back(best);
+    i += best_len;
+  }
+
+  // Mentions → groups: an actor with its agents ("Gondor's main opposition group", "MSF Arnor
+  // diplomat", "Dagolath's first Deputy Prime Minister Telemar").
+  struct PGroup {
+    std::size_t first, end;
+    std::vector<std::string> actor_codes;  // empty: agents only
+    bool has_actor = false;
+    std::vector<const PetrarchAgent*> agents;
+  };
+  auto actor_codes = [&](int actor) {
+    std::vector<std::string> out;
+    const std::string code = pd.actors[static_cast<std::size_t>(actor)].CodeOn(ctx.pub_day);
+    for (auto piece : Split(code, '/')) {
+      if (!piece.empty()) out.emplace_back(piece);
+    }
+    return out;
+  };
+  std::vector<PGroup> groups;
+  for (std::size_t m = 0; m < mentions.size();) {
+    PGroup g;
+    g.first = mentions[m].first;
+    std::size_t last = m;
+    while (last + 1 < mentions.size()) {
+      const PMention& a = mentions[last];
+      const PMention& b = mentions[last + 1];
+      bool join = b.first == a.end;
+      if (!join && a.end < n && tokens[a.end].kind == text::TokenKind::kPossessive) {
+        // "Gondor's government", "Dagolath's first Deputy Prime Minister".
+        join = b.agent >= 0 && b.first >= a.end + 1 && b.first <= a.end + 5;
+        for (std::size_t k = a.end + 1; join && k < b.first; ++k) {
+          if (tokens[k].kind != text::TokenKind::kWord || IsClauseWord(tokens[k].lower)) {
+            join = false;
+          }
+        }
+      }
+      if (!join) break;
+      ++last;
+    }
+    for (std::size_t k = m; k <= last; ++k) {
+      const PMention& mk = mentions[k];
+      if (mk.actor >= 0) {
+        if (!g.has_actor) {
+          g.has_actor = true;
+          g.actor_codes = actor_codes(mk.actor);
+        }
+      } else if (mk.agent >= 0) {
+        g.agents.push_back(&pd.agents[static_cast<std::size_t>(mk.agent)]);
+      }
+    }
+    g.end = mentions[last].end;
+    groups.push_back(std::move(g));
+    m = last + 1;
+  }
+
+  // "Ithilen and the government of Gondor": an agent of an actor inside a compound is one group.
+  for (std::size_t gi = 1; gi + 1 < groups.size(); ++gi) {
+    PGroup& g = groups[gi];
+    const PGroup& next = groups[gi + 1];
+    if (g.has_actor || !next.has_actor || !groups[gi - 1].has_actor) continue;
+    std::size_t b = g.first;
+    if (b > 0 && tokens[b - 1].lower == "the") --b;
+    if (b == 0 || tokens[b - 1].lower != "and" || groups[gi - 1].end + 1 != b) continue;
+    std::size_t k = g.end;
+    if (k >= n ||
+        (tokens[k].lower != "of" && tokens[k].lower != "in" && tokens[k].lower != "from")) {
+      continue;
+    }
+    ++k;
+    if (k < n && tokens[k].lower == "the") ++k;
+    if (next.first != k) continue;
+    g.has_actor = true;
+    g.actor_codes = next.actor_codes;
+    for (const auto* a : next.agents) g.agents.push_back(a);
+    g.end = next.end;
+    groups.erase(groups.begin() + static_cast<std::ptrdiff_t>(gi + 1));
+  }
+
+  // Groups → noun phrases: compounds ("A, B and C"), and agents of/in/from actors ("the
+  // ambassadors of Arnor, Osgiliath and Gondor", "lawmakers and officials in Fornost").
+  struct PList {
+    std::size_t first, end;
+    std::vector<const PGroup*> members;
+  };
+  std::vector<PList> lists;
+  for (std::size_t gi = 0; gi < groups.size();) {
+    std::size_t gj = gi, last_and = gi;
+    while (gj + 1 < groups.size()) {
+      std::size_t k = groups[gj].end;
+      if (k >= n) break;
+      bool by_and = false;
+      if (tokens[k].IsPunct(',')) {
+        ++k;
+        if (k < n && tokens[k].lower == "and") {
+          ++k;
+          by_and = true;
+        }
+      } else if (tokens[k].lower == "and" || tokens[k].lower == "nor") {
+        ++k;
+        by_and = true;
+      } else {
+        break;
+      }
+      const std::size_t before_article = k;
+      if (k < n && (tokens[k].lower == "the" || tokens[k].lower == "both")) ++k;
+      // Up to two lower-case adjectives: "and the evil awful Gondor".
+      std::size_t next_first = groups[gj + 1].first;
+      std::size_t adjectives = 0;
+      while (next_first > k && adjectives < 2 && tokens[next_first - 1].IsWord() &&
+             !tokens[next_first - 1].Capitalized() && mention_at[next_first - 1] < 0 &&
+             !IsClauseWord(tokens[next_first - 1].lower) && tokens[next_first - 1].lower != "and") {
+        --next_first;
+        ++adjectives;
+      }
+      if (next_first != k && groups[gj + 1].first != before_article) break;
+      // "Danish media and government": a bare agent right after "and" shares the actor before
+      // it; otherwise actors and bare agents do not mix in one list.
+      const bool shares_actor = groups[gi].has_actor && !groups[gj + 1].has_actor && by_and &&
+                                groups[gj + 1].first == before_article &&
+                                groups[gj].end + 1 == before_article;
+      if (groups[gj + 1].has_actor != groups[gi].has_actor && !shares_actor) break;
+      ++gj;
+      if (by_and) {
+        last_and = gj;
+        break;
+      }
+    }
+    PList l;
+    l.first = groups[gi].first;
+    l.end = groups[last_and].end;
+    for (std::size_t g = gi; g <= last_and; ++g) l.members.push_back(&groups[g]);
+    lists.push_back(std::move(l));
+    gi = last_and + 1;
+  }
+  auto codes_of_group = [&](const PGroup& g, const std::vector<const PetrarchAgent*>& extra) {
+    std::vector<std::string> out;
+    std::vector<std::string> base = g.has_actor ? g.actor_codes : std::vector<std::string>{"---"};
+    for (std::string code : base) {
+      if (code == "---" && g.has_actor) continue;  // the null actor
+      for (const auto* a : g.agents) code = WithAgent(code, *a);
+      for (const auto* a : extra) code = WithAgent(code, *a);
+      out.push_back(code);
+    }
+    return out;
+  };
+  std::vector<PNounPhrase> nps;
+  for (std::size_t li = 0; li < lists.size(); ++li) {
+    const PList& l = lists[li];
+    PNounPhrase np;
+    np.first = l.first;
+    np.end = l.end;
+    const bool agents_only = std::none_of(l.members.begin(), l.members.end(),
+                                          [](const PGroup* g) { return g->has_actor; });
+    if (agents_only && li + 1 < lists.size()) {
+      std::size_t k = l.end;
+      if (k < n &&
+          (tokens[k].lower == "of" || tokens[k].lower == "in" || tokens[k].lower == "from")) {
+        ++k;
+        if (k < n && tokens[k].lower == "the") ++k;
+        const PList& next = lists[li + 1];
+        if (next.first == k && next.members.front()->has_actor) {
+          for (const PGroup* actor_group : next.members) {
+            for (const PGroup* agent_group : l.members) {
+              for (auto& c : codes_of_group(*actor_group, agent_group->agents)) {
+                np.codes.push_back(std::move(c));
+              }
+            }
+          }
+          np.end = next.end;
+          ++li;
+          nps.push_back(std::move(np));
+          continue;
+        }
+      }
+    }
+    const PGroup* last_actor = nullptr;
+    for (const PGroup* g : l.members) {
+      if (!g->has_actor && last_actor != nullptr) {
+        PGroup shared = *g;
+        shared.has_actor = true;
+        shared.actor_codes = last_actor->actor_codes;
+        for (auto& c : codes_of_group(shared, {})) np.codes.push_back(std::move(c));
+        continue;
+      }
+      if (g->has_actor) last_actor = g;
+      for (auto& c : codes_of_group(*g, {})) np.codes.push_back(std::move(c));
+    }
+    if (!np.codes.empty()) nps.push_back(std::move(np));
+  }
+  std::vector<int> np_at(n + 1, -1);
+  std::vector<int> np_cover(n + 1, -1);
+  for (std::size_t k = 0; k < nps.size(); ++k) {
+    np_at[nps[k].first] = static_cast<int>(k);
+    if (nps[k].first > 0 && (tokens[nps[k].first - 1].lower == "the")) {
+      np_at[nps[k].first - 1] = static_cast<int>(k);
+    }
+    for (std::size_t t = nps[k].first; t < nps[k].end; ++t) np_cover[t] = static_cast<int>(k);
+  }
+
+  // Verbs: the longest form at each token, not inside an actor, not after a determiner.
+  struct PVerb {
+    std::size_t first, end;
+    std::vector<int> verbs;
+  };
+  std::vector<PVerb> verbs;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (tokens[i].kind != text::TokenKind::kWord || mention_at[i] >= 0) continue;
+    auto it = pd.forms_by_head.find(tokens[i].lower);
+    if (it == pd.forms_by_head.end()) continue;
+    PVerb best{0, 0, {}};
+    for (const auto& [vi, fi] : it->second) {
+      const auto& form = pd.verbs[static_cast<std::size_t>(vi)].forms[static_cast<std::size_t>(fi)];
+      if (i < form.head) continue;
+      const std::size_t first = i - form.head;
+      if (first + form.words.size() > n) continue;
+      bool ok = true;
+      for (std::size_t w = 0; w < form.words.size() && ok; ++w) {
+        ok = tokens[first + w].lower == form.words[w];
+      }
+      if (!ok) continue;
+      const std::size_t end = first + form.words.size();
+      if (best.verbs.empty() || end - first > best.end - best.first) {
+        best = PVerb{first, end, {vi}};
+      } else if (end - first == best.end - best.first) {
+        best.verbs.push_back(vi);
+      }
+    }
+    if (best.verbs.empty()) continue;
+    // A noun, not a verb: "an attack", "a brief private visit".
+    bool noun = false;
+    for (std::size_t k = best.first, steps = 0; k > 0 && steps < 3; --k, ++steps) {
+      const Token& prev = tokens[k - 1];
+      if (IsDeterminer(prev.lower)) {
+        noun = true;
+        break;
+      }
+      if (steps == 0 && (prev.lower == "very" || prev.lower == "so" || prev.lower == "too" ||
+                         prev.lower == "more" || prev.lower == "most" || prev.lower == "quite")) {
+        noun = true;  // "very close": an adjective
+        break;
+      }
+      if (prev.kind != text::TokenKind::kWord || mention_at[k - 1] >= 0 || prev.Capitalized() ||
+          IsClauseWord(prev.lower) || prev.lower == "and" || prev.lower == "to") {
+        break;
+      }
+    }
+    if (noun) continue;
+    if (!verbs.empty() && best.first < verbs.back().end) continue;
+    verbs.push_back(std::move(best));
+  }
+  if (verbs.empty()) return;
+
+  // Synset and word matching.
+  std::function<std::size_t(const std::string&, std::size_t, int)> match_synset;
+  auto word_at = [&](const std::string& word, std::size_t i) -> std::size_t {
+    if (i >= n) return 0;
+    const std::string& t = tokens[i].lower;
+    if (t == word || t == internal::PetrarchPlural(word)) return 1;
+    return 0;
+  };
+  match_synset = [&](const std::string& name, std::size_t i, int depth) -> std::size_t {
+    auto it = pd.synsets.find(name);
+    if (it == pd.synsets.end() || depth > 4) return 0;
+    std::size_t best = 0;
+    for (const auto& member : it->second) {
+      std::size_t at = i;
+      bool ok = true;
+      for (const auto& w : member) {
+        std::size_t len = w[0] == '&' ? match_synset(w.substr(1), at, depth + 1) : word_at(w, at);
+        if (len == 0) {
+          ok = false;
+          break;
+        }
+        at += len;
+      }
+      if (ok) best = std::max(best, at - i);
+    }
+    return best;
+  };
+  auto literal_len = [&](const PetrarchToken& t, std::size_t i) -> std::size_t {
+    if (t.kind == PetrarchToken::Kind::kSynset) return match_synset(t.word, i, 0);
+    return word_at(t.word, i);
+  };
+
+  const std::size_t sent_begin_orig = ctx.norm->Original(span.begin);
+  const std::size_t sent_end_orig = ctx.norm->Original(span.end);
+  const std::string& body = ctx.article->body();
+  std::set<std::string> emitted;
+
+  std::vector<int> verb_source(verbs.size(), -1);
+  std::vector<std::size_t> consumed(verbs.size(), 0);
+  auto process = [&](std::size_t vi, bool emit) -> bool {
+    const PVerb& v = verbs[vi];
+    // The verb's region: from the previous verb's end (or a clause word) to the next verb.
+    const std::size_t region_end = vi + 1 < verbs.size() ? verbs[vi + 1].first : n;
+    const std::size_t region_begin = vi > 0 ? verbs[vi - 1].end : 0;
+    std::size_t after_end = region_end;
+    for (std::size_t k = v.end; k < region_end; ++k) {
+      if (IsClauseWord(tokens[k].lower) && tokens[k].lower != "that" &&
+          tokens[k].lower != "whether" && np_cover[k] < 0) {
+        after_end = k;
+        break;
+      }
+    }
+    const std::size_t search_begin = vi > 0 ? verbs[vi - 1].end : 0;
+    // Pattern words may reach past the next verb to the end of the clause ("promised raids":
+    // RAID is then part of PROMISE's pattern, not a verb of its own).
+    std::size_t literal_end = n;
+    for (std::size_t k = v.end; k < n; ++k) {
+      if (IsClauseWord(tokens[k].lower) && tokens[k].lower != "that" &&
+          tokens[k].lower != "whether" && np_cover[k] < 0) {
+        literal_end = k;
+        break;
+      }
+    }
+
+    // Backtracking budget per pattern: bounded time on any input.
+    constexpr std::size_t kMaxMatchSteps = 20000;
+    std::size_t match_steps = 0;
+    struct Slots {
+      int source = -1, target = -1, compound = -1;
+      std::vector<int> skipped;
+      std::size_t before_first = 0;
+      std::size_t after_last = 0;  // after the last element matched after the verb
+    };
+    // Elements after the verb, left to right.
+    std::function<bool(const PetrarchPattern&, std::size_t, std::size_t, bool, Slots&)>
+        match_after = [&](const PetrarchPattern& p, std::size_t ei, std::size_t at, bool adjacent,
+                          Slots& s) -> bool {
+      if (++match_steps > kMaxMatchSteps) return false;
+      if (ei == p.after.size()) {
+        s.after_last = at;
+        return true;
+      }
+      const PetrarchToken& t = p.after[ei];
+      for (std::size_t i = at; i < literal_end; ++i) {
+        if (i > at && adjacent) break;
+        // A pattern word is a head: it is not found inside an "of" phrase ("a set of
+        // resolutions" is not "RESOLUTION").
+        if (i > at && tokens[i - 1].lower == "of" &&
+            (t.kind == PetrarchToken::Kind::kWord || t.kind == PetrarchToken::Kind::kSynset)) {
+          break;
+        }
+        if (t.kind == PetrarchToken::Kind::kWord || t.kind == PetrarchToken::Kind::kSynset) {
+          const std::size_t len = literal_len(t, i);
+          if (len > 0) {
+            Slots copy = s;
+            if (match_after(p, ei + 1, i + len, t.joined, copy)) {
+              s = copy;
+              return true;
+            }
+          }
+        } else if (np_at[i] >= 0) {
+          if (i >= after_end) return false;
+          const int npi = np_at[i];
+          Slots copy = s;
+          if (t.kind == PetrarchToken::Kind::kSource) copy.source = npi;
+          if (t.kind == PetrarchToken::Kind::kTarget) copy.target = npi;
+          if (t.kind == PetrarchToken::Kind::kCompound) copy.compound = npi;
+          if (t.kind == PetrarchToken::Kind::kSkip) copy.skipped.push_back(npi);
+          if (match_after(p, ei + 1, nps[static_cast<std::size_t>(npi)].end, t.joined, copy)) {
+            s = copy;
+            return true;
+          }
+          return false;  // an actor slot takes the first noun phrase
+        } else if (t.kind == PetrarchToken::Kind::kSkip && !adjacent) {
+          // ^ over a noun phrase that names no actor ("warned their populations about").
+          Slots copy = s;
+          if (match_after(p, ei + 1, i, t.joined, copy)) {
+            s = copy;
+            return true;
+          }
+          return false;
+        }
+      }
+      return false;
+    };
+    // Elements before the verb, right to left.
+    std::function<bool(const PetrarchPattern&, int, std::size_t, bool, Slots&)> match_before =
+        [&](const PetrarchPattern& p, int ei, std::size_t at, bool adjacent, Slots& s) -> bool {
+      if (++match_steps > kMaxMatchSteps) return false;
+      if (ei < 0) {
+        s.before_first = at;
+        return true;
+      }
+      const PetrarchToken& t = p.before[static_cast<std::size_t>(ei)];
+      const bool adj_next = ei > 0 && p.before[static_cast<std::size_t>(ei - 1)].joined;
+      for (std::size_t i = at; i > region_begin; --i) {
+        if (i < at && adjacent) break;
+        const std::size_t last = i - 1;
+        if (t.kind == PetrarchToken::Kind::kWord || t.kind == PetrarchToken::Kind::kSynset) {
+          // A literal ending at `last`: try starts backwards.
+          for (std::size_t start = last + 1; start-- > region_begin && last + 1 - start <= 6;) {
+            if (literal_len(t, start) == last + 1 - start) {
+              Slots copy = s;
+              if (match_before(p, ei - 1, start, adj_next, copy)) {
+                s = copy;
+                return true;
+              }
+            }
+          }
+        } else if (np_cover[last] >= 0 &&
+                   nps[static_cast<std::size_t>(np_cover[last])].end == last + 1) {
+          const int npi = np_cover[last];
+          Slots copy = s;
+          if (t.kind == PetrarchToken::Kind::kSource) copy.source = npi;
+          if (t.kind == PetrarchToken::Kind::kTarget) copy.target = npi;
+          if (t.kind == PetrarchToken::Kind::kCompound) copy.compound = npi;
+          if (t.kind == PetrarchToken::Kind::kSkip) copy.skipped.push_back(npi);
+          std::size_t start = nps[static_cast<std::size_t>(npi)].first;
+          if (start > 0 && tokens[start - 1].lower == "the") --start;
+          if (match_before(p, ei - 1, start, adj_next, copy)) {
+            s = copy;
+            return true;
+          }
+          return false;
+        }
+      }
+      return false;
+    };
+
+    // The best pattern over the verb's blocks.
+    const PetrarchPattern* best = nullptr;
+    Slots best_slots;
+    best_slots.before_first = v.first;
+    int best_score = -1;
+    std::string code;
+    for (int verb_index : v.verbs) {
+      const PetrarchVerb& verb = pd.verbs[static_cast<std::size_t>(verb_index)];
+      const PetrarchVerbBlock& block = pd.blocks[static_cast<std::size_t>(verb.block)];
+      for (int pi : block.patterns) {
+        const PetrarchPattern& p = pd.patterns[static_cast<std::size_t>(pi)];
+        if (!ValidPatternCode(p.code)) continue;
+        Slots s;
+        s.before_first = v.first;
+        match_steps = 0;
+        if (!match_after(p, 0, v.end, p.verb_joined_after, s)) continue;
+        if (!match_before(p, static_cast<int>(p.before.size()) - 1, v.first, p.verb_joined_before,
+                          s)) {
+          continue;
+        }
+        const int score = p.literal_count * 4 + static_cast<int>(p.before.size() + p.after.size());
+        if (score > best_score) {
+          best_score = score;
+          best = &p;
+          best_slots = s;
+        }
+      }
+      if (code.empty()) code = verb.code.empty() ? block.code : verb.code;
+    }
+    if (best != nullptr) code = best->code;
+    consumed[vi] = best != nullptr ? best_slots.after_last : 0;
+    if (code.empty() || code == "---" || !ValidPatternCode(code)) return false;
+    if (!emit) return true;
+
+    // Source: $, else the nearest noun phrase before the pattern (the subject).
+    auto used = [&](int npi) {
+      return npi == best_slots.source || npi == best_slots.target || npi == best_slots.compound ||
+             std::find(best_slots.skipped.begin(), best_slots.skipped.end(), npi) !=
+                 best_slots.skipped.end();
+    };
+    int source = best_slots.source;
+    if (source < 0) {
+      for (std::size_t k = best_slots.before_first; k > search_begin; --k) {
+        if (IsClauseWord(tokens[k - 1].lower) && np_cover[k - 1] < 0) break;
+        const int npi = np_cover[k - 1];
+        if (npi >= 0 && !used(npi)) {
+          source = npi;
+          break;
+        }
+      }
+    }
+    if (source < 0 && best_slots.before_first < v.first) {
+      // "Neither A nor B boycotted" (pattern NEITHER *): the subject inside the pattern.
+      for (std::size_t k = v.first; k > best_slots.before_first; --k) {
+        const int npi = np_cover[k - 1];
+        if (npi >= 0 && !used(npi)) {
+          source = npi;
+          break;
+        }
+      }
+    }
+    // "A condemned B ... and promised C": the subject of the verb before "and".
+    if (vi > 0 && verb_source[vi - 1] >= 0 && best_slots.source < 0) {
+      bool np_after_and = false;
+      std::size_t and_at = SIZE_MAX;
+      for (std::size_t k = verbs[vi - 1].end; k < v.first; ++k) {
+        if (tokens[k].lower == "and") {
+          and_at = k;
+          np_after_and = false;
+        } else if (and_at != SIZE_MAX && np_cover[k] >= 0) {
+          np_after_and = true;
+        }
+      }
+      if (and_at != SIZE_MAX && !np_after_and) source = verb_source[vi - 1];
+    }
+    verb_source[vi] = source;
+    int target = best_slots.target;
+    if (target < 0 && best_slots.compound < 0) {
+      for (std::size_t k = v.end; k < after_end; ++k) {
+        // A comma that opens an apposition or a new clause ("its embassy, a senior official
+        // said") ends the object; one between adjectives ("complete, full ties") does not.
+        if (tokens[k].IsPunct(',') && np_cover[k] < 0 && k + 1 < n &&
+            (np_cover[k + 1] >= 0 || tokens[k + 1].Capitalized() ||
+             IsDeterminer(tokens[k + 1].lower))) {
+          break;
+        }
+        const int npi = np_cover[k];
+        if (npi >= 0 && !used(npi) && npi != source) {
+          target = npi;
+          break;
+        }
+      }
+    }
+    // Passive: "Eriador was (fiercely) opposed by Osgiliath": the agent after "by" is the source.
+    if (best_slots.source < 0 && best_slots.target < 0 && best_slots.compound < 0 && v.first > 0) {
+      bool passive = false;
+      for (std::size_t k = v.first, steps = 0; k > 0 && steps < 2; --k, ++steps) {
+        const std::string& w = tokens[k - 1].lower;
+        if (w == "was" || w == "were" || w == "is" || w == "are" || w == "been" || w == "be" ||
+            w == "being") {
+          passive = true;
+          break;
+        }
+        if (!tokens[k - 1].IsWord() || !w.ends_with("ly")) break;
+      }
+      if (passive) {
+        for (std::size_t k = v.end; k < after_end && k < v.end + 3; ++k) {
+          if (tokens[k].lower != "by" || k + 1 >= n) continue;
+          const int agent = np_at[k + 1];
+          if (agent >= 0) {
+            target = source;
+            source = agent;
+          }
+          break;
+        }
+      }
+    }
+    std::vector<std::pair<std::string, std::string>> pairs;
+    auto codes = [&](int npi) {
+      return npi < 0 ? std::vector<std::string>{} : nps[static_cast<std::size_t>(npi)].codes;
+    };
+    const auto paired = code.find(':');
+    const std::string code1 = code.substr(0, paired);
+    const std::string code2 = paired == std::string::npos ? std::string() : code.substr(paired + 1);
+    std::vector<std::tuple<std::string, std::string, std::string>> events;
+    auto add = [&](const std::string& s, const std::string& t) {
+      events.emplace_back(s, t, code1);
+      if (!code2.empty()) events.emplace_back(t, s, code2);
+    };
+    if (best_slots.compound >= 0 && source < 0) {
+      const auto c = codes(best_slots.compound);
+      for (std::size_t a = 0; a < c.size(); ++a) {
+        for (std::size_t b = a + 1; b < c.size(); ++b) add(c[a], c[b]);
+      }
+      if (!code2.empty()) {
+        // add() already made both directions
+      } else {
+        for (std::size_t a = 0; a < c.size(); ++a) {
+          for (std::size_t b = 0; b < a; ++b) events.emplace_back(c[a], c[b], code1);
+        }
+      }
+    } else {
+      auto sources = codes(source);
+      auto targets = best_slots.compound >= 0 ? codes(best_slots.compound) : codes(target);
+      if (new_actor_length > 0) {
+        auto quoted = [&](std::size_t b, std::size_t e) -> std::string {
+          std::string out;
+          std::size_t words = 0;
+          for (std::size_t k = b; k < e; ++k) {
+            if (tokens[k].kind == text::TokenKind::kPossessive) continue;
+            if (!tokens[k].IsWord() || mention_at[k] >= 0) return "";
+            std::string w = tokens[k].text;
+            for (char& c : w) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            out += (out.empty() ? "" : " ") + w;
+            ++words;
+          }
+          if (words == 0 || words > new_actor_length) return "";
+          return "\"" + out + "\"";
+        };
+        if (sources.empty() && best_slots.before_first == v.first) {
+          // The subject: the words from the clause start up to the verb.
+          std::size_t b = v.first;
+          while (b > search_begin &&
+                 (tokens[b - 1].IsWord() || tokens[b - 1].kind == text::TokenKind::kPossessive) &&
+                 !IsClauseWord(tokens[b - 1].lower) && tokens[b - 1].lower != "and") {
+            --b;
+          }
+          if (b == search_begin || (b > 0 && !tokens[b - 1].IsWord())) {
+            if (auto q = quoted(b, v.first); !q.empty()) sources.push_back(q);
+          }
+        }
+        if (targets.empty() && best_slots.compound < 0 && v.end + 1 < n) {
+          // The object of the verb's preposition: "left for the Ministry of Magic".
+          std::size_t b = v.end + 1, e = b;
+          while (e < n && tokens[e].IsWord() &&
+                 (tokens[e].Capitalized() || tokens[e].lower == "the" || tokens[e].lower == "of")) {
+            ++e;
+          }
+          if (e > b && tokens[e - 1].Capitalized()) {
+            if (auto q = quoted(b, e); !q.empty()) targets.push_back(q);
+          }
+        }
+      }
+      if (targets.empty() && !require_dyad) targets.push_back("---");
+      for (const auto& s : sources) {
+        for (const auto& t : targets) add(s, t);
+      }
+    }
+
+    const CameoCode* cameo_row = cameo.Find(code1);
+    const std::size_t trig_b = ctx.norm->Original(tokens[v.first].begin);
+    const std::size_t trig_e = ctx.norm->Original(tokens[v.end - 1].end);
+    for (const auto& [s, t, c] : events) {
+      if (s == t || s.empty() || t.empty()) continue;
+      const std::string key = Cat(c, "|", s, ">", t);
+      if (!emitted.insert(key).second) continue;
+      if (ctx.events.size() >= kMaxEventsPerArticle) return true;
+      v1::Event ev;
+      ev.set_article_id(ctx.article->id());
+      ev.set_article_url(ctx.article->url());
+      ev.set_publisher(ctx.article->source());
+      if (ctx.article->has_published_at()) *ev.mutable_published_at() = ctx.article->published_at();
+      ev.set_sentence_index(static_cast<int32_t>(sentence_index));
+      ev.set_sentence_begin(static_cast<int32_t>(sent_begin_orig));
+      ev.set_sentence_end(static_cast<int32_t>(sent_end_orig));
+      ev.set_sentence(body.substr(sent_begin_orig, sent_end_orig - sent_begin_orig));
+      ev.set_trigger_begin(static_cast<int32_t>(trig_b));
+      ev.set_trigger_end(static_cast<int32_t>(trig_e));
+      ev.mutable_date()->set_date(core::FormatIsoDate(ctx.published));
+      ev.mutable_date()->set_granularity(v1::DATE_GRANULARITY_DAY);
+      ev.mutable_date()->set_resolution(v1::DATE_RESOLUTION_PUBLICATION_DATE);
+      auto fill = [&](v1::Actor* out, const std::string& actor_code) {
+        out->set_code(actor_code);
+        out->set_country(actor_code.substr(0, std::min<std::size_t>(3, actor_code.size())));
+        for (std::size_t k = 3; k + 3 <= actor_code.size(); k += 3) {
+          out->add_roles(actor_code.substr(k, 3));
+        }
+      };
+      fill(ev.mutable_source(), s);
+      fill(ev.mutable_target(), t);
+      ev.set_code(c);
+      ev.set_base_code(c.substr(0, std::min<std::size_t>(3, c.size())));
+      ev.set_root_code(c.substr(0, 2));
+      if (cameo_row != nullptr) {
+        ev.set_quad_class(cameo_row->quad_class);
+        ev.set_goldstein(cameo_row->goldstein);
+      }
+      ev.set_confidence(best != nullptr ? 0.6 : 0.5);
+      ev.set_modality(v1::MODALITY_ASSERTED);
+      ev.set_coder_version(version);
+      ev.set_id(core::StableId("e-", Cat(ctx.article->id(), "|", sentence_index, "|", trig_b, "-",
+                                         trig_e, "|", c, "|", s, ">", t)));
+      ctx.events.push_back(std::move(ev));
+    }
+    return true;
+  };
+  // Verbs that code nothing here (auxiliaries such as "has", null-coded blocks whose patterns do
+  // not match) do not bound the other verbs' subjects and objects.
+  {
+    // Left to right, so that a dropped auxiliary no longer bounds the verb after it.
+    for (std::size_t vi = 0; vi < verbs.size();) {
+      if (process(vi, false)) {
+        while (vi + 1 < verbs.size() && verbs[vi + 1].first < consumed[vi]) {
+          verbs.erase(verbs.begin() + static_cast<std::ptrdiff_t>(vi + 1));
+        }
+        ++vi;
+      } else {
+        verbs.erase(verbs.begin() + static_cast<std::ptrdiff_t>(vi));
+      }
+    }
+    verb_source.assign(verbs.size(), -1);
+  }
+  for (std::size_t vi = 0; vi < verbs.size(); ++vi) process(vi, true);
+}
+
 std::vector<v1::Event> Coder::Impl::Code(const v1::Article& article,
-                                         const core::CivilDate& published,
-                                         bool split_sentences) const {
+                                         const core::CivilDate& published, bool split_sentences,
+                                         const CodingOverrides* overrides) const {
   Context ctx;
   ctx.article = &article;
   const text::NormalizedText norm = text::Normalize(article.body());
@@ -1227,7 +2046,11 @@ std::vector<v1::Event> Coder::Impl::Code(const v1::Article& article,
   }
   for (std::size_t i = 0; i < sentences.size(); ++i) {
     ctx.memory.SetSentence(i);
-    CodeSentence(ctx, i, sentences[i]);
+    if (dict->petrarch) {
+      CodePetrarchSentence(ctx, i, sentences[i], overrides);
+    } else {
+      CodeSentence(ctx, i, sentences[i]);
+    }
     if (ctx.events.size() >= kMaxEventsPerArticle) break;
   }
   if (ctx.discard_article) return {};
@@ -1300,11 +2123,17 @@ std::vector<v1::Event> Coder::CodeArticle(const v1::Article& article) const {
 
 std::vector<v1::Event> Coder::CodeText(std::string_view id, std::string_view text,
                                        const core::CivilDate& date, bool split_sentences) const {
+  return CodeText(id, text, date, split_sentences, nullptr);
+}
+
+std::vector<v1::Event> Coder::CodeText(std::string_view id, std::string_view text,
+                                       const core::CivilDate& date, bool split_sentences,
+                                       const CodingOverrides* overrides) const {
   v1::Article article;
   article.set_id(std::string(id));
   article.set_body(std::string(text));
   article.mutable_published_at()->set_seconds(core::DaysFromCivil(date) * 86400);
-  return impl_->Code(article, date, split_sentences);
+  return impl_->Code(article, date, split_sentences, overrides);
 }
 
 const std::string& Coder::version() const { return impl_->version; }

@@ -13,6 +13,7 @@
 #include "dyad/core/utf8.h"
 #include "dyad/text/normalize.h"
 #include "dyad/text/tokens.h"
+#include "petrarch_dictionary.h"
 #include "strings.h"
 
 namespace dyad::coder {
@@ -609,12 +610,9 @@ void IndexPatterns(Dictionaries& d) {
 absl::StatusOr<std::unique_ptr<Dictionaries>> LoadDictionaries(
     const std::string& dir, const std::map<std::string, int>* known_event_codes) {
   auto d = std::make_unique<Dictionaries>();
-  if (std::ifstream(dir + "/countries.txt").fail() &&
-      !std::ifstream(dir + "/Phoenix.Countries.actors.txt").fail()) {
-    return absl::UnimplementedError(
-        Cat(dir,
-            " holds PETRARCH2 dictionaries, which this coder does not read yet; point "
-            "dictionaries_dir at dyad's own (data/dictionaries)"));
+  if (internal::LooksLikePetrarchDir(dir)) {
+    if (auto s = internal::LoadPetrarchDictionaries(dir, *d); !s.ok()) return s;
+    return d;
   }
   if (auto s = LoadCountries(dir, *d); !s.ok()) return s;
   if (auto s = LoadIgos(dir, *d); !s.ok()) return s;

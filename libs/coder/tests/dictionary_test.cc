@@ -109,14 +109,15 @@ TEST(DictionaryTest, MissingRequiredFileIsNotFound) {
   EXPECT_THAT(std::string(d.status().message()), HasSubstr("verbs.txt"));
 }
 
-TEST(DictionaryTest, PetrarchDirectoryIsNotReadYet) {
+TEST(DictionaryTest, PetrarchDirectoryWithoutVerbsIsNotFound) {
   DictDir dir;
   dir.Remove("countries.txt");
+  dir.Remove("verbs.txt");
   dir.Write("Phoenix.Countries.actors.txt", "PAKISTAN_ [PAK]\n");
   auto d = LoadDictionaries(dir.path());
   ASSERT_FALSE(d.ok());
-  EXPECT_EQ(d.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(std::string(d.status().message()), HasSubstr("PETRARCH2"));
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("PETRARCH verbs file"));
 }
 
 struct BadLine {

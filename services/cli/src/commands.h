@@ -14,5 +14,6 @@ void RegisterRelation(CLI::App& app, int& exit_code);
 void RegisterEvents(CLI::App& app, int& exit_code);
 void RegisterDyads(CLI::App& app, int& exit_code);
 void RegisterCode(CLI::App& app, int& exit_code);
+void RegisterEval(CLI::App& app, int& exit_code);
 
 }  // namespace dyad::cli

@@ -22,7 +22,9 @@ void RegisterCode(CLI::App& app, int& exit_code) {
       "stdout");
   auto options = std::make_shared<coder::CoderOptions>(coder::DefaultCoderOptions());
   auto articles = std::make_shared<bool>(false);
-  command->add_option("--dictionaries", options->dictionaries_dir, "dictionary directory")
+  command
+      ->add_option("--dictionaries", options->dictionaries_dir,
+                   "dictionary directory (dyad's format or PETRARCH2's, detected)")
       ->envname("DYAD_DICTIONARIES");
   command->add_flag("--articles", *articles,
                     "each text is a whole article (many sentences), not one sentence");

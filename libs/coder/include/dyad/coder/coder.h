@@ -5,6 +5,7 @@
 // throws; any input (empty, huge, binary) yields a (possibly empty) list in bounded time.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,6 +34,13 @@ struct CoderOptions {
   bool emit_negated = true;
 };
 
+// Per-call coding options, as PETRARCH2's unit tests set them (<Config> elements); values as
+// written, keys case-sensitive. Read by the PETRARCH2 path: require_dyad ("false" in any case
+// lets an event through without a target, coded "---"). Unknown keys are ignored.
+struct CodingOverrides {
+  std::map<std::string, std::string> values;
+};
+
 // Where the data shipped with dyad lives: $DYAD_DATA_DIR, else the installed/source data/ dir.
 std::string DefaultDataDir();
 // Options pointing at DefaultDataDir()'s dictionaries, CAMEO table and tone lexicon.
@@ -53,6 +61,9 @@ class Coder {
   // Codes `text` (one sentence, or many when `split_sentences`) published on `date`.
   std::vector<dyad::v1::Event> CodeText(std::string_view id, std::string_view text,
                                         const core::CivilDate& date, bool split_sentences) const;
+  std::vector<dyad::v1::Event> CodeText(std::string_view id, std::string_view text,
+                                        const core::CivilDate& date, bool split_sentences,
+                                        const CodingOverrides* overrides) const;
 
   // "dyad-coder/<version>+<dictionary digest>", written into every Event.
   const std::string& version() const;

@@ -110,6 +110,8 @@ enum class EntryKind {
   kModifier,
   kDiscard,
   kPlace,
+  kPetrarchActor,  // PETRARCH2 actor phrase: index into PetrarchDictionaries::actors
+  kPetrarchAgent,  // PETRARCH2 agent phrase: index into PetrarchDictionaries::agents
 };
 
 enum class CaseRule {
@@ -144,7 +146,95 @@ struct Discard {
   bool article = false;
 };
 
+// ---- PETRARCH2-format dictionaries (see /work/shared/reference/petrarch2/README.md) ----
+
+// An actor phrase's codes: date restrictions in file order, and undated defaults. A code may name
+// several actors at once ("ELR/GAL"); "---" is the null actor (recognised, never coded).
+struct PetrarchActor {
+  std::vector<DatedRole> codes;
+  std::string location;  // "file:line" of the primary phrase
+  // The code on `day`: the first dated restriction covering it, else the first undated code, else
+  // "" (no code on that day).
+  std::string CodeOn(int64_t day) const;
+};
+
+// An agent: `code` goes after the actor's code ("[~GOV]"), or before it when `prefix` ("[NGO~]").
+struct PetrarchAgent {
+  std::string code;
+  bool prefix = false;
+  std::string location;
+};
+
+// One element of a PETRARCH2 verb pattern.
+struct PetrarchToken {
+  enum class Kind {
+    kWord,      // a word (lower case); a trailing stem is not allowed
+    kSynset,    // `word` names a synset (lower case, no '&')
+    kSource,    // $
+    kTarget,    // +
+    kCompound,  // %: the compound actor ("both parties")
+    kSkip,      // ^: an actor that is skipped (neither source nor target)
+  };
+  Kind kind = Kind::kWord;
+  std::string word;
+  bool joined = false;  // '_' after it: the next element must follow immediately
+};
+
+struct PetrarchPattern {
+  std::vector<PetrarchToken> before;  // elements before '*', in text order
+  std::vector<PetrarchToken> after;   // elements after '*'
+  bool verb_joined_before = false;    // "IN_*": the last `before` element touches the verb
+  bool verb_joined_after = false;     // "*_OUT": the verb touches the first `after` element
+  std::string code;                   // "064", "032:033" (paired), "---" (null: no event)
+  int block = -1;
+  int literal_count = 0;  // words and synsets: specificity
+  std::string location;   // "file:line"
+};
+
+// One verb (all its forms) of a verb block.
+struct PetrarchVerb {
+  // Each form's words (lower case); `head` indexes the word a parser would tag as the verb.
+  struct Form {
+    std::vector<std::string> words;
+    std::size_t head = 0;
+  };
+  std::vector<Form> forms;
+  std::string lemma;  // the verb as listed, lower case ("cordon off")
+  std::string code;   // its own code, else "" (the block's)
+  int block = -1;
+};
+
+struct PetrarchVerbBlock {
+  std::string name;
+  std::string code;           // the code of the isolated verb ("---" = none)
+  std::vector<int> patterns;  // into PetrarchDictionaries::patterns, in file order
+  std::string location;
+};
+
+struct PetrarchDictionaries {
+  std::vector<PetrarchActor> actors;
+  std::vector<PetrarchAgent> agents;
+  std::vector<bool> discard_story;  // per discard phrase: the whole story is dropped
+  std::vector<PetrarchVerbBlock> blocks;
+  std::vector<PetrarchPattern> patterns;
+  std::vector<PetrarchVerb> verbs;
+  // Synset name (lower case, no '&', no trailing '_') → member phrases (lower-case words; regular
+  // plurals included unless the name or the phrase ends in '_'). Members may name synsets.
+  std::unordered_map<std::string, std::vector<std::vector<std::string>>> synsets;
+  // A form's head word → (verb index, form index).
+  std::unordered_map<std::string, std::vector<std::pair<int, int>>> forms_by_head;
+  // Discard phrases (lower case; a phrase not ending in '_' also matches as a stem): "words" →
+  // index into discard_story.
+  std::vector<std::pair<std::string, bool>> discard_phrases;  // (phrase, exact_end)
+  std::vector<std::string> transformations;                   // "~ ..." lines, as written
+  std::size_t actor_phrases = 0;
+  std::size_t agent_phrases = 0;
+};
+
 struct Dictionaries {
+  // Set when the directory held PETRARCH2 dictionaries; `actors` then holds kPetrarchActor and
+  // kPetrarchAgent entries and the dyad tables above stay empty.
+  std::unique_ptr<PetrarchDictionaries> petrarch;
   std::vector<Country> countries;  // kCountryName, kCountryAlias, kSeat index here
   std::vector<Person> people;
   std::vector<Igo> igos;
@@ -179,8 +269,12 @@ struct Dictionaries {
 
 // Loads countries.txt, actors.txt (then actors.*.txt in name order), agents.txt, igos.txt,
 // verbs.txt and the optional references.txt, modifiers.txt, discards.txt from `dir`. Codes in
-// verbs.txt are checked against `known_event_codes` when it is non-null. UNIMPLEMENTED when `dir`
-// holds PETRARCH2 dictionaries (Phoenix.*.txt) instead: reading those is planned, not done.
+// verbs.txt are checked against `known_event_codes` when it is non-null.
+// A directory without countries.txt that holds PETRARCH2 files (a verbs file: CAMEO*.txt or
+// *verbs*.txt; *actors*.txt; optional *agents*.txt, *discards*.txt) is read as PETRARCH2
+// dictionaries into Dictionaries::petrarch (event codes are not checked: the validation set uses
+// WEIS codes). Two-digit years in date restrictions: YY >= 30 → 19YY, else 20YY. Invalid UTF-8
+// bytes are replaced by U+FFFD (the files carry some mojibake); 0x1A is an ordinary byte.
 absl::StatusOr<std::unique_ptr<Dictionaries>> LoadDictionaries(
     const std::string& dir, const std::map<std::string, int>* known_event_codes = nullptr);
 
