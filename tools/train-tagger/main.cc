@@ -68,6 +68,9 @@ int main(int argc, char** argv) {
                "add a second pass that sees the first pass's tags of the next two words");
   app.add_option("--folds", opt.jackknife_folds, "jackknife folds for --two-pass")
       ->capture_default_str();
+  app.add_option("--second-pass-tolerance", opt.second_pass_tolerance,
+                 "dev UPOS+XPOS accuracy the second-pass margin may cost (speed)")
+      ->capture_default_str();
   app.add_flag("--no-merge-hyphens", no_merge,
                "do not add hyphen-joined copies of training sentences");
   app.add_option("--dump-test", dump_path,
@@ -97,6 +100,10 @@ int main(int argc, char** argv) {
   auto tagger = trainer.Tagger();
   if (!tagger.ok()) return Fail(std::string(tagger.status().message()));
 
+  for (const auto& m : trainer.margin_choices()) {
+    std::printf("second pass for first-pass margin < %10d: dev UPOS %.4f  XPOS %.4f%s\n", m.margin,
+                m.dev_upos, m.dev_xpos, m.margin == trainer.second_pass_margin() ? "  (kept)" : "");
+  }
   const auto vocab = dyad::tagger::Vocabulary(*train);
   const auto dev_acc = dyad::tagger::Evaluate(*tagger, *dev, &vocab);
   const auto test_acc = dyad::tagger::Evaluate(*tagger, *test, &vocab);

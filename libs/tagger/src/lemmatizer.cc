@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "absl/status/status.h"
-#include "strings.h"
+#include "text_util.h"
 
 namespace dyad::tagger {
 namespace {

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "absl/status/status.h"
-#include "strings.h"
+#include "text_util.h"
 
 namespace dyad::tagger::internal {
 namespace {
@@ -264,6 +264,7 @@ absl::StatusOr<std::shared_ptr<const Model>> Model::Build(const ModelData& data)
   auto m = std::make_shared<Model>();
   m->description_ = data.description;
   m->two_pass_ = data.two_pass;
+  m->second_pass_margin_ = data.second_pass_margin;
   if (data.classes.empty() || data.classes.size() > kMaxClasses) {
     return absl::InvalidArgumentError(
         Cat("model has ", data.classes.size(), " classes; expected 1 to ", kMaxClasses));
@@ -355,9 +356,15 @@ int Model::DictLookup(std::uint64_t word_key) const {
   }
 }
 
-int Model::Predict(const std::uint64_t* features, int n, std::int32_t* scores) const {
-  const std::size_t num_classes = classes_.size();
-  std::fill(scores, scores + num_classes, 0);
+int Model::Predict(const std::uint64_t* features, int n, std::int32_t* scores,
+                   std::int32_t* margin) const {
+  // The tables are far larger than the caches, so every lookup is a likely cache miss: prefetch
+  // all slots first and all weight lists next, so the misses overlap instead of queueing.
+  n = std::min(n, kMaxFeatures);
+  for (int f = 0; f < n; ++f) __builtin_prefetch(&slots_[features[f] & slot_mask_]);
+  const std::uint32_t* found[kMaxFeatures];
+  std::uint32_t counts[kMaxFeatures];
+  int num_found = 0;
   for (int f = 0; f < n; ++f) {
     const std::uint64_t key = features[f];
     const std::uint32_t check = Check(key);
@@ -365,20 +372,34 @@ int Model::Predict(const std::uint64_t* features, int n, std::int32_t* scores) c
     while (true) {
       const Slot& slot = slots_[s];
       if (slot.check == check) {
-        const std::uint32_t* e = entries_.data() + (slot.entries >> 8);
-        const std::uint32_t count = slot.entries & 0xFF;
-        for (std::uint32_t k = 0; k < count; ++k) {
-          scores[e[k] >> 16] += static_cast<std::int16_t>(e[k] & 0xFFFF);
-        }
+        found[num_found] = entries_.data() + (slot.entries >> 8);
+        counts[num_found] = slot.entries & 0xFF;
+        __builtin_prefetch(found[num_found]);
+        ++num_found;
         break;
       }
       if (slot.check == 0) break;
       s = (s + 1) & slot_mask_;
     }
   }
+  const std::size_t num_classes = classes_.size();
+  std::fill(scores, scores + num_classes, 0);
+  for (int f = 0; f < num_found; ++f) {
+    const std::uint32_t* e = found[f];
+    for (std::uint32_t k = 0; k < counts[f]; ++k) {
+      scores[e[k] >> 16] += static_cast<std::int16_t>(e[k] & 0xFFFF);
+    }
+  }
   int best = 0;
   for (std::size_t c = 1; c < num_classes; ++c) {
     if (scores[c] > scores[best]) best = static_cast<int>(c);
+  }
+  if (margin != nullptr) {
+    std::int32_t second = std::numeric_limits<std::int32_t>::min();
+    for (std::size_t c = 0; c < num_classes; ++c) {
+      if (static_cast<int>(c) != best) second = std::max(second, scores[c]);
+    }
+    *margin = num_classes > 1 ? scores[best] - second : std::numeric_limits<std::int32_t>::max();
   }
   return best;
 }
@@ -459,6 +480,7 @@ std::string SerializeModel(const ModelData& data) {
   w.Bytes(kMagic, sizeof(kMagic));
   w.Int<std::uint32_t>(kVersion);
   w.Int<std::uint32_t>(data.two_pass ? 1u : 0u);
+  w.Int<std::int32_t>(data.second_pass_margin);
   w.Str32(data.description);
   w.Int<std::uint32_t>(static_cast<std::uint32_t>(data.classes.size()));
   for (const auto& [upos, xpos] : data.classes) {
@@ -509,7 +531,9 @@ absl::StatusOr<ModelData> ParseModel(std::string_view bytes, std::string_view na
   Reader r(body.substr(sizeof(kMagic) + 4));
   ModelData d;
   std::uint32_t flags = 0;
-  if (!r.Int(&flags) || !r.Str<std::uint32_t>(&d.description)) return bad("truncated header");
+  if (!r.Int(&flags) || !r.Int(&d.second_pass_margin) || !r.Str<std::uint32_t>(&d.description)) {
+    return bad("truncated header");
+  }
   d.two_pass = (flags & 1u) != 0;
   std::uint32_t num_classes = 0;
   if (!r.Int(&num_classes) || num_classes == 0 || num_classes > kMaxClasses) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -58,6 +59,9 @@ int ExtractFeatures(const TokenInfo* t, int i, int prev, int prev2, const int* n
 struct ModelData {
   std::string description;
   bool two_pass = false;
+  // Words whose first-pass score margin (best minus runner-up, in weight units) is at least this
+  // keep the first pass's tag; the second pass re-tags the others. Max = re-tag all.
+  std::int32_t second_pass_margin = std::numeric_limits<std::int32_t>::max();
   std::vector<std::pair<std::string, std::string>> classes;    // (UPOS, XPOS) per class id
   std::vector<std::pair<std::string, std::uint8_t>> tag_dict;  // frequent unambiguous words
   // Features sorted by key; feature f owns entries [offsets[f], offsets[f+1]).
@@ -74,13 +78,16 @@ class Model {
 
   const std::vector<PosTag>& classes() const { return classes_; }
   bool two_pass() const { return two_pass_; }
+  std::int32_t second_pass_margin() const { return second_pass_margin_; }
   const std::string& description() const { return description_; }
   std::size_t MemoryBytes() const;
 
   // Class of a tag-dictionary word, or -1.
   int DictLookup(std::uint64_t word_key) const;
-  // Best class for the features; `scores` must hold classes().size() values.
-  int Predict(const std::uint64_t* features, int n, std::int32_t* scores) const;
+  // Best class for the features; `scores` must hold classes().size() values. `margin` (optional)
+  // receives the best score minus the runner-up's.
+  int Predict(const std::uint64_t* features, int n, std::int32_t* scores,
+              std::int32_t* margin = nullptr) const;
 
  private:
   // A feature's slot is found from the low bits of its 64-bit key and recognised by the high 32
@@ -100,6 +107,7 @@ class Model {
 
   std::string description_;
   bool two_pass_ = false;
+  std::int32_t second_pass_margin_ = 0;
   std::vector<PosTag> classes_;
   std::vector<Slot> slots_;
   std::uint64_t slot_mask_ = 0;

@@ -1,11 +1,14 @@
 #include "dyad/tagger/pos_tagger.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 #include <fstream>
-#include <sstream>
 
 #include "model.h"
-#include "strings.h"
+#include "text_util.h"
 
 namespace dyad::tagger {
 
@@ -20,6 +23,7 @@ struct Scratch {
   std::vector<TokenInfo> infos;
   std::string text;
   std::vector<int> first_pass;
+  std::vector<std::int32_t> margins;
 };
 
 Scratch& ThreadScratch() {
@@ -36,16 +40,26 @@ void Decode(const Model& model, std::span<const std::string_view> words, std::ve
   const int n = static_cast<int>(words.size());
   std::uint64_t feats[kMaxFeatures];
   std::int32_t scores[kMaxClasses];
+  const std::int32_t min_margin = model.second_pass_margin();
+  // One greedy left-to-right pass. The first (next == nullptr) records each word's score margin;
+  // the second re-tags only the words whose first-pass margin is below `min_margin`.
   auto pass = [&](const int* next, std::vector<int>* tags) {
     tags->resize(words.size());
+    if (next == nullptr) s.margins.resize(words.size());
     int prev = internal::kStartTag;
     int prev2 = internal::kStartTag2;
     for (int i = 0; i < n; ++i) {
       int cls = model.DictLookup(t[i].word);
       if (cls < 0) {
-        const int nf = internal::ExtractFeatures(t, i, prev, prev2,
-                                                 next == nullptr ? nullptr : next + i + 1, feats);
-        cls = model.Predict(feats, nf, scores);
+        if (next == nullptr) {
+          const int nf = internal::ExtractFeatures(t, i, prev, prev2, nullptr, feats);
+          cls = model.Predict(feats, nf, scores, &s.margins[i]);
+        } else if (s.margins[i] >= min_margin) {
+          cls = next[i];
+        } else {
+          const int nf = internal::ExtractFeatures(t, i, prev, prev2, next + i + 1, feats);
+          cls = model.Predict(feats, nf, scores);
+        }
       }
       (*tags)[i] = cls;
       prev2 = prev;
@@ -77,16 +91,25 @@ absl::StatusOr<PosTagger> PosTagger::FromBytes(std::string_view bytes, std::stri
 }
 
 absl::StatusOr<PosTagger> PosTagger::Load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) {
     return absl::NotFoundError(internal::Cat(
         "cannot open tagger model ", path,
         "; the shipped model is data/models/pos-en-ewt.bin (see data/models/README.md)"));
   }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(internal::Cat("error reading tagger model ", path));
-  return FromBytes(buf.str(), path);
+  const std::streamoff size = in.tellg();
+  if (size < 0) return absl::DataLossError(internal::Cat("cannot size tagger model ", path));
+  std::string bytes(static_cast<std::size_t>(size), '\0');
+  in.seekg(0);
+  in.read(bytes.data(), size);
+  if (!in) return absl::DataLossError(internal::Cat("error reading tagger model ", path));
+  auto tagger = FromBytes(bytes, path);
+#ifdef __GLIBC__
+  // The file and its parsed copy were freed; hand that memory back instead of keeping it resident.
+  bytes = std::string();
+  malloc_trim(0);
+#endif
+  return tagger;
 }
 
 std::vector<PosTag> PosTagger::Tag(const std::vector<std::string_view>& words) const {

@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <random>
 
 #include "absl/container/flat_hash_map.h"
 #include "dyad/tagger/evaluation.h"
 #include "dyad/tagger/pos_tagger.h"
 #include "model.h"
-#include "strings.h"
+#include "text_util.h"
 
 namespace dyad::tagger {
 
@@ -139,6 +140,7 @@ struct Trainer::State {
   bool trained = false;
   ModelData best;
   int best_iteration = 0;
+  std::vector<MarginChoice> margins;
 
   // One greedy pass over `ex` (`t` is its token infos, possibly masked). With `update`, trains on
   // it; with `count`, counts feature occurrences; `second` selects the second pass. Returns the
@@ -449,6 +451,26 @@ absl::Status Trainer::Train(const std::vector<ConlluSentence>& train,
     if (on_iteration) on_iteration(report);
   });
   if (!status.ok()) return status;
+
+  // The second pass only for words the first pass is unsure of: the smallest margin that keeps
+  // dev accuracy within the tolerance of re-tagging everything.
+  if (!dev.empty()) {
+    const std::int32_t kAll = std::numeric_limits<std::int32_t>::max();
+    double full = -1;
+    std::int32_t chosen = kAll;
+    for (std::int32_t margin : {kAll, 256000, 128000, 64000, 32000, 16000, 8000, 4000, 2000}) {
+      ModelData candidate = st.best;
+      candidate.second_pass_margin = margin;
+      IterationReport report;
+      double score = 0;
+      status = evaluate(candidate, &report, &score);
+      if (!status.ok()) return status;
+      st.margins.push_back(MarginChoice{margin, report.dev_upos, report.dev_xpos});
+      if (margin == kAll) full = score;
+      if (score >= full - opt.second_pass_tolerance) chosen = margin;
+    }
+    st.best.second_pass_margin = chosen;
+  }
   st.trained = true;
   return absl::OkStatus();
 }
@@ -474,5 +496,7 @@ absl::Status Trainer::Save(const std::string& path, const std::string& descripti
 }
 
 int Trainer::best_iteration() const { return state_->best_iteration; }
+const std::vector<MarginChoice>& Trainer::margin_choices() const { return state_->margins; }
+std::int32_t Trainer::second_pass_margin() const { return state_->best.second_pass_margin; }
 
 }  // namespace dyad::tagger

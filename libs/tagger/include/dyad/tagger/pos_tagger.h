@@ -80,10 +80,21 @@ struct TrainerOptions {
   // trained without the fold it tags. Tagging takes twice as long.
   bool two_pass = false;
   int jackknife_folds = 5;
+  // Speed: words the first pass tags with a clear margin keep that tag. The trainer picks the
+  // smallest margin whose dev UPOS + XPOS accuracy is within this of re-tagging every word.
+  double second_pass_tolerance = 0.0005;
   // Pruning at save time: features seen fewer times in training are dropped, and averaged weights
   // whose magnitude is below this fraction of the largest weight.
   int min_feature_count = 1;
   double min_weight_ratio = 0.0;
+};
+
+// Dev accuracy of a two-pass model when only words with a first-pass margin below `margin` are
+// re-tagged (INT32_MAX: all).
+struct MarginChoice {
+  std::int32_t margin = 0;
+  double dev_upos = 0;
+  double dev_xpos = 0;
 };
 
 struct IterationReport {
@@ -117,6 +128,9 @@ class Trainer {
   absl::Status Save(const std::string& path, const std::string& description) const;
   // The kept iteration (1-based) of the last pass.
   int best_iteration() const;
+  // Two-pass models: the margins tried on dev, and the one kept.
+  const std::vector<MarginChoice>& margin_choices() const;
+  std::int32_t second_pass_margin() const;
 
  private:
   struct State;
