@@ -88,7 +88,11 @@ double Counts::F1() const {
   return p + r == 0 ? 0.0 : 2 * p * r / (p + r);
 }
 
-std::string CountryOfCode(std::string_view code) { return std::string(code.substr(0, 3)); }
+std::string CountryOfCode(std::string_view code) {
+  // IGOs are keyed by their six-letter code (IGOUNO, IGOEUR), as dyad's dyads are.
+  const std::size_t n = code.starts_with("IGO") && code.size() >= 6 ? 6 : 3;
+  return std::string(code.substr(0, n));
+}
 
 absl::StatusOr<std::vector<GoldRecord>> ParseGold(std::string_view content,
                                                   std::string_view file_name) {

@@ -77,7 +77,7 @@ struct Report {
   double Accuracy() const { return records == 0 ? 0.0 : static_cast<double>(exact) / records; }
 };
 
-// "GONGOV" → "GON" (first three characters; shorter codes stay whole).
+// "GONGOV" → "GON" (first three characters; shorter codes stay whole); "IGOUNOGOV" → "IGOUNO".
 std::string CountryOfCode(std::string_view code);
 
 // Codes each record's text (one sentence, published on the record's date) and scores it.
