@@ -43,6 +43,12 @@ TEST_P(LeadersG20Test, CodeOnDate) {
 
 // One case per term boundary worth checking; add cases when adding people.
 const std::vector<Case> kCases = {
+    // Armed groups (actors.groups.txt): a group that took power changes role that day.
+    {"The Taliban", "2019-03-14", "AFGREB"},
+    {"The Taliban", "2024-03-14", "AFGGOV"},
+    {"The Rapid Support Forces", "2022-01-10", "SDNMIL"},
+    {"The Rapid Support Forces", "2024-01-10", "SDNREB"},
+    {"Hezbollah", "2024-01-10", "LBNREB"},
     {"Marco Rubio", "2025-03-01", "USAGOV"},
     {"Marco Rubio", "2020-03-01", "USALEG"},
     {"Ishaq Dar", "2025-03-01", "PAKGOV"},
