@@ -10,6 +10,7 @@
 
 #include "dyad/coder/dictionary.h"
 #include "dyad/core/ids.h"
+#include "dyad/core/utf8.h"
 #include "dyad/tagger/lemmatizer.h"
 #include "dyad/tagger/pos_tagger.h"
 #include "dyad/text/date_expressions.h"
@@ -781,9 +782,13 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
               const std::size_t at = ti + static_cast<std::size_t>(k);
               if (k > 0) {
                 const std::size_t last = at - 1;
+                // Gaps hold words, numbers ("200%", "$5"), possessives and hyphens, no actors.
                 if (last >= n || clause[last] != clause0 || mention_at[last] >= 0 ||
                     (tokens[last].kind != text::TokenKind::kWord &&
-                     tokens[last].kind != text::TokenKind::kNumber && !tokens[last].IsPunct('-'))) {
+                     tokens[last].kind != text::TokenKind::kNumber &&
+                     tokens[last].kind != text::TokenKind::kPossessive &&
+                     !tokens[last].IsPunct('-') && !tokens[last].IsPunct('%') &&
+                     !tokens[last].IsPunct('$'))) {
                   return false;
                 }
               }
@@ -1989,9 +1994,38 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
   for (std::size_t vi = 0; vi < verbs.size(); ++vi) process(vi, true);
 }
 
+namespace {
+
+// `text` with each byte that does not start a valid UTF-8 sequence replaced by '?': byte offsets
+// stay the same, and no invalid byte reaches an Event (its strings must be valid for protobuf).
+std::string ReplaceInvalidUtf8(std::string_view text) {
+  std::string out(text);
+  std::size_t from = 0;
+  while (from < out.size()) {
+    const auto bad = core::FindInvalidUtf8(std::string_view(out).substr(from));
+    if (!bad.has_value()) break;
+    out[from + *bad] = '?';
+    from += *bad + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<v1::Event> Coder::Impl::Code(const v1::Article& article,
                                          const core::CivilDate& published, bool split_sentences,
                                          const CodingOverrides* overrides) const {
+  for (const std::string* field :
+       {&article.body(), &article.id(), &article.url(), &article.source(), &article.dateline()}) {
+    if (!core::FindInvalidUtf8(*field).has_value()) continue;
+    v1::Article clean = article;
+    clean.set_body(ReplaceInvalidUtf8(article.body()));
+    clean.set_id(ReplaceInvalidUtf8(article.id()));
+    clean.set_url(ReplaceInvalidUtf8(article.url()));
+    clean.set_source(ReplaceInvalidUtf8(article.source()));
+    clean.set_dateline(ReplaceInvalidUtf8(article.dateline()));
+    return Code(clean, published, split_sentences, overrides);
+  }
   Context ctx;
   ctx.article = &article;
   const text::NormalizedText norm = text::Normalize(article.body());

@@ -89,7 +89,8 @@ struct Counts {
 };
 
 // Codes `text` three ways, checks each output and prints the elapsed time of the case. The events'
-// strings must be valid UTF-8 when `text` is, or when `require_utf8` (see InvalidUtf8Input below).
+// strings must be valid UTF-8 when `text` is, or when `require_utf8` (see
+// InvalidUtf8NeverReachesTheEvents).
 Counts CodeEveryWay(const std::string& name, const std::string& text, bool require_utf8 = false) {
   const auto start = std::chrono::steady_clock::now();
   const bool check_utf8 = require_utf8 || !core::FindInvalidUtf8(text).has_value();
@@ -184,12 +185,9 @@ TEST(RobustnessTest, InvalidUtf8InputIsCodedWithinBounds) {
   for (const auto& text : kInvalidUtf8Cases) CodeEveryWay("invalid UTF-8", text);
 }
 
-// KNOWN GAP (2026-11-27): the coder copies invalid bytes of the input into Event.sentence, so the
-// event does not parse back as a proto3 message. dyad's own pipeline never feeds it invalid
-// UTF-8 (Article.body is a proto3 string; `dyad code` validates its input), but coder.h promises
-// well-formed output for any input. Enable once the coder replaces invalid sequences (U+FFFD)
-// in the strings it copies from the text.
-TEST(RobustnessTest, DISABLED_InvalidUtf8NeverReachesTheEvents) {
+// The coder replaces each invalid byte by '?' before coding (byte offsets unchanged), so every
+// string of every event is valid UTF-8 and the event parses back as a proto3 message.
+TEST(RobustnessTest, InvalidUtf8NeverReachesTheEvents) {
   for (const auto& text : kInvalidUtf8Cases) {
     CodeEveryWay("invalid UTF-8, strict", text, /*require_utf8=*/true);
   }
