@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
   const auto dev_acc = dyad::tagger::Evaluate(*tagger, *dev, &vocab);
   const auto test_acc = dyad::tagger::Evaluate(*tagger, *test, &vocab);
   const auto test_merged = dyad::tagger::Evaluate(*tagger, Merged(*test), &vocab);
-  std::printf("kept iteration %d (best dev UPOS+XPOS); trained in %.1f s\n",
+  std::printf("kept iteration %d of the last pass (best dev UPOS+XPOS); trained in %.1f s\n",
               trainer.best_iteration(), seconds);
   std::printf("dev   UPOS %.4f  XPOS %.4f  both %.4f  unknown words %lld: UPOS %.4f XPOS %.4f\n",
               dev_acc.upos(), dev_acc.xpos(), dev_acc.both(),

@@ -64,7 +64,9 @@ int VowelGroups(std::string_view s) {
 
 // Whether a stem whose -ed/-ing was removed lost a silent e ("mak", "impos", "forc", "requir").
 bool NeedsE(std::string_view s) {
-  if (s.size() < 2) return false;
+  if (s.empty()) return false;
+  // eyed, used, owed, dyed (but going, doing, being)
+  if (s.size() <= 2) return !IsVowel(s.back());
   const char a = At(s, 1);
   const char b = At(s, 2);
   const char c = At(s, 3);

@@ -91,6 +91,10 @@ TEST(LemmatizerRulesTest, SuffixRulesWithoutTable) {
   EXPECT_EQ(rules.Lemma("killed", "VBD"), "kill");
   EXPECT_EQ(rules.Lemma("brokered", "VBD"), "broker");
   EXPECT_EQ(rules.Lemma("dying", "VBG"), "die");
+  EXPECT_EQ(rules.Lemma("eyed", "VBN"), "eye");
+  EXPECT_EQ(rules.Lemma("used", "VBN"), "use");
+  EXPECT_EQ(rules.Lemma("using", "VBG"), "use");
+  EXPECT_EQ(rules.Lemma("going", "VBG"), "go");
   EXPECT_EQ(rules.Lemma("passes", "VBZ"), "pass");
   EXPECT_EQ(rules.Lemma("countries", "NNS"), "country");
   EXPECT_EQ(rules.Lemma("boxes", "NNS"), "box");

@@ -12,6 +12,7 @@
 #include "dyad/text/tokens.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "model.h"  // internal: re-seals mutated model files with a valid checksum
 #include "test_paths.h"
 
 namespace dyad::tagger {
@@ -297,6 +298,54 @@ TEST(TrainerTest, TwoPassModelRoundTrips) {
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   const std::vector<std::string_view> words = {"A", "dog", "barked", "."};
   EXPECT_EQ(loaded->Tag(words), trainer.Tagger()->Tag(words));
+}
+
+// Mutated or cut files whose checksum was recomputed reach the structural checks: each must load
+// or fail with INVALID_ARGUMENT, never crash (run under ASan in the asan preset).
+TEST(PosTaggerLoadTest, StructurallyBrokenFilesWithValidChecksum) {
+  auto sentences = ParseConllu(kTiny, "tiny");
+  ASSERT_TRUE(sentences.ok());
+  TrainerOptions opt;
+  opt.iterations = 2;
+  opt.tag_dict_min_count = 2;
+  Trainer trainer(opt);
+  ASSERT_TRUE(trainer.Train(*sentences, {}).ok());
+  const std::string path = TempPath("tiny-mutate.bin");
+  ASSERT_TRUE(trainer.Save(path, "d").ok());
+  const std::string model = ReadFile(path);
+  auto reseal = [](std::string body) {
+    std::uint64_t sum = internal::HashBytes(body, 99);
+    for (int i = 0; i < 8; ++i) {
+      body.push_back(static_cast<char>(sum & 0xFF));
+      sum >>= 8;
+    }
+    return body;
+  };
+  ASSERT_EQ(reseal(model.substr(0, model.size() - 8)), model);
+  const std::vector<std::string_view> words = {"The", "dog", "."};
+  int loaded = 0;
+  int rejected = 0;
+  auto check = [&](const std::string& bytes) {
+    auto t = PosTagger::FromBytes(bytes, "mutant");
+    if (t.ok()) {
+      ++loaded;
+      EXPECT_EQ(t->Tag(words).size(), 3u);
+    } else {
+      ++rejected;
+      EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument) << t.status();
+    }
+  };
+  const std::string body = model.substr(0, model.size() - 8);
+  for (std::size_t pos = 12; pos < body.size(); ++pos) {
+    for (int delta : {1, 0x7F, 0xFF}) {
+      std::string mutated = body;
+      mutated[pos] = static_cast<char>(mutated[pos] + delta);
+      check(reseal(mutated));
+    }
+  }
+  for (std::size_t len = 12; len < body.size(); ++len) check(reseal(body.substr(0, len)));
+  EXPECT_GT(rejected, 1000);
+  EXPECT_GT(loaded, 0);  // weight bytes can change freely
 }
 
 TEST(TrainerTest, RejectsBadTrainingData) {
