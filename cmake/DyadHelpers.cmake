@@ -22,8 +22,11 @@ endfunction()
 
 # dyad_test(<name> SRCS ... DEPS ... LABELS unit|integration|kafka|e2e [TIMEOUT s])
 #   A GoogleTest executable whose tests are registered with CTest under the given labels.
+# dyad_test(name SRCS ... DEPS ... LABELS ... [TIMEOUT s] [ONE_PROCESS]): a GoogleTest binary,
+# each test case its own ctest test; with ONE_PROCESS the whole binary is one ctest test (for
+# table-driven suites whose shared fixture, e.g. a loaded coder, costs more than the cases).
 function(dyad_test name)
-  cmake_parse_arguments(A "" "TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(A "ONE_PROCESS" "TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
   if(NOT A_TIMEOUT)
     set(A_TIMEOUT 120)
   endif()
@@ -33,6 +36,11 @@ function(dyad_test name)
     DYAD_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     DYAD_BINARY_DIR="${PROJECT_BINARY_DIR}"
     DYAD_SHARED_DIR="${DYAD_SHARED_DIR}")
+  if(A_ONE_PROCESS)
+    add_test(NAME ${name} COMMAND ${name})
+    set_tests_properties(${name} PROPERTIES LABELS "${A_LABELS}" TIMEOUT ${A_TIMEOUT})
+    return()
+  endif()
   gtest_discover_tests(${name}
     # Index, not printed value, in parameterised test names: values may hold pointers.
     NO_PRETTY_VALUES
