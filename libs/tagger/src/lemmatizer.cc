@@ -217,7 +217,7 @@ std::string Lemmatizer::RuleLemma(std::string_view w, Xpos xpos) const {
 std::string Lemmatizer::Lemma(std::string_view lower_word, Xpos xpos) const {
   if (!IsVerbXpos(xpos) && xpos != Xpos::kNNS) return std::string(lower_word);
   const std::string w = AsciiLower(lower_word);
-  if (w.empty()) return w;
+  if (w.empty()) return std::string();
   auto find = [&](Xpos tag) -> const std::string* {
     auto it = irregular_.find(internal::Cat(XposName(tag), "\t", w));
     return it == irregular_.end() ? nullptr : &it->second;

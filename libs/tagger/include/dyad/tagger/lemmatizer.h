@@ -7,8 +7,8 @@
 // silent e restored when the table knows the base form or the stem's ending calls for it).
 //
 // File format: UTF-8 text, '#' comments, tab-separated lines
-//   irregular <TAB> V|N <TAB> form <TAB> lemma   (a form whose lemma the rules do not give)
-//   base <TAB> V|N <TAB> lemma                    (a base form seen in the treebank)
+//   irregular <TAB> XPOS <TAB> form <TAB> lemma  (VB* or NNS; a form the rules get wrong)
+//   base <TAB> V|N <TAB> lemma                    (a verb or noun base form seen in the treebank)
 //
 // Thread-safety: immutable after Load; Lemma() may be called from any thread. Errors: Load gives
 // NOT_FOUND for a missing file, INVALID_ARGUMENT naming file and line for a malformed line.
