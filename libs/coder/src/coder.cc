@@ -207,15 +207,6 @@ v1::DateResolution ToProto(text::DateResolution r) {
   return v1::DATE_RESOLUTION_UNSPECIFIED;
 }
 
-std::vector<std::string> SingularForms(std::string_view w) {
-  std::vector<std::string> out{std::string(w)};
-  const std::size_t n = w.size();
-  if (n > 2 && w.back() == 's') out.emplace_back(w.substr(0, n - 1));
-  if (n > 3 && w.substr(n - 2) == "es") out.emplace_back(w.substr(0, n - 2));
-  if (n > 4 && w.substr(n - 3) == "ies") out.push_back(std::string(w.substr(0, n - 3)) + "y");
-  return out;
-}
-
 // A verb by its tag; or, fixing a frequent tagger error, an -ing/-ed word tagged as an adjective
 // or noun right after a form of "be" or "have" ("is slapping sanctions", "has sanctioned").
 bool TaggedAsVerb(const std::vector<Token>& tokens, const std::vector<tagger::PosTag>& tags,
@@ -690,13 +681,20 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
     nps.push_back(std::move(np));
   }
 
+  // An event needs two actors (two noun phrases, "A and B", or a reference to a pair such as
+  // "both countries"); places are not actors.
+  std::size_t actor_count = 0;
+  for (const auto& np : nps) {
+    if (!np.place_only) actor_count += np.actors.size();
+  }
+  if (actor_count < 2) return;
+
   // Pattern matches. Each token's words (its singular forms) and verb lemma candidates, as the
   // interned ids the patterns use.
   // With a tagger, a verb element only matches a word tagged as a verb: "talks", "visit",
-  // "attacks" as nouns are not verbs. Sentences naming fewer than two actors (or references) yield
-  // no event, so they are not tagged.
+  // "attacks" as nouns are not verbs.
   std::vector<tagger::PosTag> tags;
-  if (pos_tagger.has_value() && mentions.size() >= 2) {
+  if (pos_tagger.has_value()) {
     std::vector<std::string_view> words;
     words.reserve(n);
     for (const auto& t : tokens) words.push_back(t.text);
@@ -708,18 +706,25 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
     if (tokens[i].kind != text::TokenKind::kWord && tokens[i].kind != text::TokenKind::kNumber) {
       continue;
     }
-    for (const auto& s : SingularForms(tokens[i].lower)) {
-      auto it = dict->word_ids.find(s);
+    // The word and its singular forms ("tariffs" → "tariff", "countries" → "country"), looked up
+    // without building strings but for the "-ies" case.
+    const std::string_view w = tokens[i].lower;
+    auto add_word = [&](std::string_view form) {
+      auto it = dict->word_ids.find(form);
       if (it != dict->word_ids.end()) word_ids_at[i].push_back(it->second);
-    }
+    };
+    add_word(w);
+    if (w.size() > 2 && w.back() == 's') add_word(w.substr(0, w.size() - 1));
+    if (w.size() > 3 && w.ends_with("es")) add_word(w.substr(0, w.size() - 2));
+    if (w.size() > 4 && w.ends_with("ies")) add_word(std::string(w.substr(0, w.size() - 3)) + "y");
     if (!tags.empty() && !TaggedAsVerb(tokens, tags, i)) continue;
-    auto add_verb = [&](const std::string& lemma) {
-      if (!dict->verb_lemmas.contains(lemma)) return;
+    // Verb lemmas: an id only verb patterns use is harmless for the rest (and vice versa).
+    auto add_verb = [&](std::string_view lemma) {
       auto it = dict->word_ids.find(lemma);
       if (it != dict->word_ids.end()) verb_ids_at[i].push_back(it->second);
     };
-    if (!tags.empty()) add_verb(lemmatizer.Lemma(tokens[i].lower, tags[i].xpos));  // "sought"
-    for (const auto& l : text::VerbLemmaCandidates(tokens[i].lower)) add_verb(l);
+    if (!tags.empty()) add_verb(lemmatizer.Lemma(w, tags[i].xpos));  // "sought"
+    for (const auto& l : text::VerbLemmaCandidates(w)) add_verb(l);
   }
   auto any_in = [](const std::vector<int>& ids, const std::vector<int>& sorted) {
     for (int id : ids) {

@@ -256,7 +256,11 @@ struct Dictionaries {
   std::unordered_map<std::string, int> verb_lemmas;
   // Every word and verb lemma of every pattern, interned; and the patterns by the id of their
   // first element's words / verbs (filled by IndexPatterns).
-  std::unordered_map<std::string, int> word_ids;
+  struct WordHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, int, WordHash, std::equal_to<>> word_ids;
   std::vector<std::vector<int>> patterns_by_first_word_id;
   std::vector<std::vector<int>> patterns_by_first_verb_id;
   // SHA-256 of every file read, in order (for the coder version).
