@@ -1,48 +1,10 @@
 // Office holders of the African Union states (data/dictionaries/actors.leaders-africa.txt): a name
 // codes to its government only while in office.
-#include <cctype>
-#include <string>
-#include <vector>
-
-#include "dyad/coder/coder.h"
-#include "dyad/core/dates.h"
-#include "gtest/gtest.h"
+#include "leaders_cases.h"
 
 namespace dyad::coder {
-namespace {
 
-struct Case {
-  std::string name;  // as written in a sentence
-  std::string date;  // publication date, YYYY-MM-DD
-  std::string code;  // expected actor code on that date
-};
-
-class LeadersAfricaTest : public ::testing::TestWithParam<Case> {
- protected:
-  static const Coder& Shared() {
-    static const Coder* coder = [] {
-      auto loaded = Coder::Load(DefaultCoderOptions());
-      EXPECT_TRUE(loaded.ok()) << loaded.status();
-      return loaded.ok() ? loaded->release() : nullptr;
-    }();
-    return *coder;
-  }
-};
-
-// "<name> praised Oman." must give <code> → OMN (051).
-TEST_P(LeadersAfricaTest, CodeOnDate) {
-  const Case& c = GetParam();
-  auto date = core::ParseIsoDate(c.date);
-  ASSERT_TRUE(date.has_value()) << c.date;
-  const auto events = Shared().CodeText("t", c.name + " praised Oman.", *date, false);
-  ASSERT_EQ(events.size(), 1u) << c.name;
-  EXPECT_EQ(events[0].source().code(), c.code) << c.name << " on " << c.date;
-  EXPECT_EQ(events[0].target().code(), "OMN");
-  EXPECT_EQ(events[0].code(), "051");
-}
-
-// One case per term boundary worth checking; add cases when adding people.
-const std::vector<Case> kCases = {
+const std::vector<LeaderCase> kAfricaLeaderCases = {
     {"Abdel Fattah al-Sisi", "2020-03-01", "EGYGOV"},
     {"Moussa Faki Mahamat", "2020-05-01", "IGOAFRAFU"},
     {"Moussa Faki", "2015-05-01", "TCDGOV"},
@@ -242,18 +204,4 @@ const std::vector<Case> kCases = {
     {"Riek Machar", "2025-12-01", "SSDOPP"},
 };
 
-INSTANTIATE_TEST_SUITE_P(Terms, LeadersAfricaTest, ::testing::ValuesIn(kCases),
-                         [](const ::testing::TestParamInfo<Case>& p) {
-                           // "Marco Rubio", "2025-03-01" → "Marco_Rubio_20250301"
-                           std::string name;
-                           for (char ch : p.param.name + " " + p.param.date) {
-                             if (std::isalnum(static_cast<unsigned char>(ch)))
-                               name += ch;
-                             else if (ch == ' ')
-                               name += '_';
-                           }
-                           return name;
-                         });
-
-}  // namespace
 }  // namespace dyad::coder
