@@ -346,5 +346,78 @@ TEST_F(KafkaBrokerTest, ReadCommittedConsumerReceivesNonTransactionalRecords) {
   EXPECT_EQ(late[0].key, "late");
 }
 
+// Exactly-once building blocks: records of an aborted transaction never reach a read_committed
+// consumer, those of a committed one do, and the consumed offsets sent with a transaction are the
+// group's committed offsets once it commits (and not when it aborts).
+TEST_F(KafkaBrokerTest, TransactionsCommitOutputsAndOffsetsTogether) {
+  const std::string input = MakeTopic("txn-in", 1);
+  const std::string output = MakeTopic("txn-out", 1);
+  auto plain = MakeProducer();
+  ASSERT_NE(plain, nullptr);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(plain->ProduceSync(input, "in" + std::to_string(i), "v", kProduceTimeout).ok());
+  }
+  ProducerOptions options;
+  options.client = Client();
+  options.transactional_id = UniqueName("txn");
+  auto created = Producer::Create(options);
+  ASSERT_TRUE(created.ok()) << created.status();
+  Producer& txn = **created;
+  ASSERT_TRUE(txn.InitTransactions(seconds(30)).ok());
+
+  const std::string group = UniqueName("txn-group");
+  auto reader = MakeConsumer(group, input);
+  ASSERT_NE(reader, nullptr);
+  const auto inputs = PollN(*reader, 4);
+  ASSERT_EQ(inputs.size(), 4u);
+
+  // Batch 1 (inputs 0-1) fails and is aborted; batch 2 (inputs 0-3, redone) commits.
+  ASSERT_TRUE(txn.BeginTransaction().ok());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(txn.Produce(output, "aborted" + std::to_string(i), "x", nullptr).ok());
+  }
+  ASSERT_TRUE(txn.SendOffsetsToTransaction(*reader, {{input, 0, 2}}, seconds(30)).ok());
+  // Delivered to the log first (abort would otherwise purge them from the local queue), so the
+  // broker's markers, not the client, keep them from read_committed readers.
+  ASSERT_EQ(txn.Flush(seconds(30)), 0);
+  ASSERT_TRUE(txn.AbortTransaction(seconds(30)).ok());
+
+  ASSERT_TRUE(txn.BeginTransaction().ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(txn.Produce(output, "committed" + std::to_string(i), "x", nullptr).ok());
+  }
+  ASSERT_TRUE(txn.SendOffsetsToTransaction(*reader, {{input, 0, 4}}, seconds(30)).ok());
+  const absl::Status committed = txn.CommitTransaction(seconds(30));
+  ASSERT_TRUE(committed.ok()) << committed;
+
+  auto downstream = MakeConsumer(UniqueName("rc"), output, "read_committed");
+  ASSERT_NE(downstream, nullptr);
+  const auto visible = PollN(*downstream, 4, seconds(10));  // 3 expected: waits for a 4th
+  std::vector<std::string> keys;
+  for (const auto& m : visible) keys.push_back(m.key);
+  EXPECT_THAT(keys, ElementsAre("committed0", "committed1", "committed2"));
+  auto everything = MakeConsumer(UniqueName("ru"), output, "read_uncommitted");
+  ASSERT_NE(everything, nullptr);
+  EXPECT_EQ(PollN(*everything, 5).size(), 5u);  // read_uncommitted sees the aborted ones too
+
+  // The group resumes after input 3: the transaction committed its offset 4.
+  ASSERT_TRUE(reader->Close().ok());
+  reader.reset();
+  ASSERT_TRUE(plain->ProduceSync(input, "in4", "v", kProduceTimeout).ok());
+  auto resumed = MakeConsumer(group, input);
+  ASSERT_NE(resumed, nullptr);
+  const auto next = PollN(*resumed, 1);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].key, "in4");
+  EXPECT_EQ(next[0].offset, 4);
+}
+
+TEST_F(KafkaBrokerTest, TransactionCallsNeedATransactionalId) {
+  auto producer = MakeProducer();
+  ASSERT_NE(producer, nullptr);
+  EXPECT_EQ(producer->BeginTransaction().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(producer->CommitTransaction(seconds(1)).code(), absl::StatusCode::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace dyad::kafka

@@ -151,6 +151,8 @@ class Consumer::Impl {
   std::set<rd_kafka_resp_err_t> seen_errors_;
 };
 
+void* Consumer::RawHandle() const { return impl_->rk(); }
+
 absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions& options) {
   if (options.commit_timeout_ms <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(

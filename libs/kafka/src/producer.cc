@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "dyad/kafka/consumer.h"
 #include "rdkafka_util.h"
 
 namespace dyad::kafka {
@@ -110,11 +112,6 @@ class Producer::Impl {
 };
 
 absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const ProducerOptions& options) {
-  if (!options.transactional_id.empty()) {
-    return absl::UnimplementedError(
-        "kafka producer: transactional_id is not supported yet (transactions come with issue 4); "
-        "leave it empty for an idempotent producer");
-  }
   if (options.delivery_timeout_ms <= 0 || options.close_timeout_ms < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "kafka producer: delivery_timeout_ms must be > 0 and close_timeout_ms >= 0 (got ",
@@ -130,16 +127,21 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const ProducerOptions
       {"message.max.bytes", "1048588"},
   };
   if (internal::HasBuiltinFeature("lz4")) defaults.emplace_back("compression.type", "lz4");
+  if (!options.transactional_id.empty()) {
+    defaults.emplace_back("transactional.id", options.transactional_id);
+  }
   auto conf = internal::BuildConf(options.client, defaults);
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_dr_msg_cb(conf->get(), &Impl::DeliveryReportCallback);
   auto rk = internal::NewHandle(RD_KAFKA_PRODUCER, std::move(*conf));
   if (!rk.ok()) return rk.status();
   return std::unique_ptr<Producer>(
-      new Producer(std::make_unique<Impl>(std::move(*rk), options.close_timeout_ms)));
+      new Producer(std::make_unique<Impl>(std::move(*rk), options.close_timeout_ms),
+                   !options.transactional_id.empty()));
 }
 
-Producer::Producer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Producer::Producer(std::unique_ptr<Impl> impl, bool transactional)
+    : impl_(std::move(impl)), transactional_(transactional) {}
 Producer::~Producer() = default;
 
 absl::Status Producer::Produce(std::string_view topic, std::string_view key, std::string_view value,
@@ -228,5 +230,71 @@ absl::StatusOr<DeliveryReport> Producer::ProduceSync(std::string_view topic, std
 int Producer::Flush(std::chrono::milliseconds timeout) { return impl_->Flush(timeout); }
 
 int Producer::OutstandingCount() const { return impl_->outstanding().load(); }
+
+namespace {
+
+// A transactional call's error: ABORTED when the transaction must be aborted, else as
+// ErrorToStatus (UNAVAILABLE retriable, INTERNAL fatal).
+absl::Status TxnStatus(rd_kafka_error_t* raw, const char* what) {
+  const internal::ErrorPtr error(raw);
+  if (error == nullptr) return absl::OkStatus();
+  if (rd_kafka_error_txn_requires_abort(error.get()) && !rd_kafka_error_is_fatal(error.get())) {
+    return absl::AbortedError(absl::StrCat("kafka ", what, ": ", rd_kafka_error_string(error.get()),
+                                           " (abort the transaction and redo the batch)"));
+  }
+  return internal::ErrorToStatus(error.get(), absl::StrCat("kafka ", what));
+}
+
+int Ms(std::chrono::milliseconds timeout) {
+  return static_cast<int>(std::clamp<int64_t>(timeout.count(), 0, INT32_MAX));
+}
+
+}  // namespace
+
+absl::Status Producer::RequireTransactional(const char* what) const {
+  if (transactional_) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("kafka ", what, ": the producer has no transactional_id"));
+}
+
+absl::Status Producer::InitTransactions(std::chrono::milliseconds timeout) {
+  if (auto s = RequireTransactional("init transactions"); !s.ok()) return s;
+  return TxnStatus(rd_kafka_init_transactions(impl_->rk(), Ms(timeout)), "init transactions");
+}
+
+absl::Status Producer::BeginTransaction() {
+  if (auto s = RequireTransactional("begin transaction"); !s.ok()) return s;
+  return TxnStatus(rd_kafka_begin_transaction(impl_->rk()), "begin transaction");
+}
+
+absl::Status Producer::SendOffsetsToTransaction(const Consumer& consumer,
+                                                const std::vector<TopicPartitionOffset>& offsets,
+                                                std::chrono::milliseconds timeout) {
+  if (auto s = RequireTransactional("send offsets to transaction"); !s.ok()) return s;
+  if (offsets.empty()) return absl::OkStatus();
+  std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)>
+      list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())),
+           &rd_kafka_topic_partition_list_destroy);
+  for (const auto& o : offsets) {
+    rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition)->offset = o.offset;
+  }
+  std::unique_ptr<rd_kafka_consumer_group_metadata_t,
+                  decltype(&rd_kafka_consumer_group_metadata_destroy)>
+      group(rd_kafka_consumer_group_metadata(static_cast<rd_kafka_t*>(consumer.RawHandle())),
+            &rd_kafka_consumer_group_metadata_destroy);
+  return TxnStatus(
+      rd_kafka_send_offsets_to_transaction(impl_->rk(), list.get(), group.get(), Ms(timeout)),
+      "send offsets to transaction");
+}
+
+absl::Status Producer::CommitTransaction(std::chrono::milliseconds timeout) {
+  if (auto s = RequireTransactional("commit transaction"); !s.ok()) return s;
+  return TxnStatus(rd_kafka_commit_transaction(impl_->rk(), Ms(timeout)), "commit transaction");
+}
+
+absl::Status Producer::AbortTransaction(std::chrono::milliseconds timeout) {
+  if (auto s = RequireTransactional("abort transaction"); !s.ok()) return s;
+  return TxnStatus(rd_kafka_abort_transaction(impl_->rk(), Ms(timeout)), "abort transaction");
+}
 
 }  // namespace dyad::kafka

@@ -102,10 +102,16 @@ TEST(ProducerConfig, EmptyBrokersAreRejected) {
   EXPECT_THAT(producer.status().message(), HasSubstr("--brokers"));
 }
 
-TEST(ProducerConfig, TransactionalIdIsNotImplementedYet) {
+// A transactional producer is created without a broker; its calls then fail clearly, in bounded
+// time (the transactions themselves are tested against a real broker: tests/kafka).
+TEST(ProducerConfig, TransactionalProducerWithoutBrokerFailsInBoundedTime) {
   auto options = UnreachableProducer();
   options.transactional_id = "extractor-0";
-  EXPECT_EQ(Producer::Create(options).status().code(), absl::StatusCode::kUnimplemented);
+  auto producer = Producer::Create(options);
+  ASSERT_TRUE(producer.ok()) << producer.status();
+  const absl::Status init = (*producer)->InitTransactions(std::chrono::milliseconds(500));
+  EXPECT_FALSE(init.ok());
+  EXPECT_THAT(std::string(init.message()), HasSubstr("init transactions"));
 }
 
 TEST(ProducerConfig, CreateWithoutReachableBrokerDoesNotBlock) {

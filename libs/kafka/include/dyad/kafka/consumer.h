@@ -83,6 +83,9 @@ class Consumer {
 
  private:
   explicit Consumer(std::unique_ptr<Impl> impl);
+  // The librdkafka handle, for Producer::SendOffsetsToTransaction (its group metadata).
+  friend class Producer;
+  void* RawHandle() const;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -8,6 +8,7 @@
 // Errors: UNAVAILABLE (brokers unreachable or slow; retry is safe), RESOURCE_EXHAUSTED (local queue
 // full), INVALID_ARGUMENT (e.g. key + value + headers above message.max.bytes, 1048588 by default),
 // INTERNAL (fatal idempotence error: restart). An empty key is sent as no key (null).
+// With a transactional_id the producer is transactional (see InitTransactions below).
 #pragma once
 
 #include <chrono>
@@ -37,13 +38,24 @@ struct DeliveryReport {
 
 using DeliveryCallback = std::function<void(const DeliveryReport&)>;
 
+class Consumer;
+
+// A consumed position to commit with a transaction: `offset` is the next one to read.
+struct TopicPartitionOffset {
+  std::string topic;
+  int32_t partition = -1;
+  int64_t offset = -1;
+};
+
 struct ProducerOptions {
   ClientConfig client;
   // How long the destructor waits for outstanding records.
   int close_timeout_ms = 10000;
   // message.timeout.ms: after this a record is reported as failed (UNAVAILABLE).
   int delivery_timeout_ms = 30000;
-  // Set for exactly-once producers (issue 4); empty for plain idempotent ones.
+  // Set for transactional (exactly-once) producers: stable per logical producer (e.g. per
+  // extractor replica), so a restarted one fences its previous incarnation. Empty for plain
+  // idempotent producers.
   std::string transactional_id;
 };
 
@@ -76,11 +88,29 @@ class Producer {
   // Records queued or in flight.
   int OutstandingCount() const;
 
+  // Transactions (only with ProducerOptions::transactional_id; FAILED_PRECONDITION otherwise).
+  // Read-process-write: InitTransactions once; then per batch BeginTransaction, Produce the
+  // outputs, SendOffsetsToTransaction with the inputs' next offsets, CommitTransaction. Outputs
+  // and offsets become visible (to read_committed consumers) together, or not at all.
+  // Errors: ABORTED = the transaction cannot commit: call AbortTransaction, rewind the consumer to
+  // its committed offsets and redo the batch; UNAVAILABLE = retry the same call; INTERNAL = fatal
+  // (e.g. fenced by a newer producer with the same transactional_id): destroy this producer.
+  absl::Status InitTransactions(std::chrono::milliseconds timeout);
+  absl::Status BeginTransaction();
+  // `consumer` is the group member that read the inputs (its group metadata fences zombies).
+  absl::Status SendOffsetsToTransaction(const Consumer& consumer,
+                                        const std::vector<TopicPartitionOffset>& offsets,
+                                        std::chrono::milliseconds timeout);
+  absl::Status CommitTransaction(std::chrono::milliseconds timeout);
+  absl::Status AbortTransaction(std::chrono::milliseconds timeout);
+
   class Impl;
 
  private:
-  explicit Producer(std::unique_ptr<Impl> impl);
+  Producer(std::unique_ptr<Impl> impl, bool transactional);
+  absl::Status RequireTransactional(const char* what) const;
   std::unique_ptr<Impl> impl_;
+  bool transactional_ = false;
 };
 
 }  // namespace dyad::kafka
