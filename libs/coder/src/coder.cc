@@ -325,6 +325,25 @@ class Coder::Impl {
     std::map<int, int> country_mentions;
   };
 
+  // An event's article and sentence fields (offsets into Article.body); both coding paths add
+  // the actors, codes, date and the rest.
+  static v1::Event NewEvent(const Context& ctx, std::size_t sentence_index,
+                            std::size_t sentence_begin, std::size_t sentence_end,
+                            std::size_t trigger_begin, std::size_t trigger_end) {
+    v1::Event ev;
+    ev.set_article_id(ctx.article->id());
+    ev.set_article_url(ctx.article->url());
+    ev.set_publisher(ctx.article->source());
+    if (ctx.article->has_published_at()) *ev.mutable_published_at() = ctx.article->published_at();
+    ev.set_sentence_index(static_cast<int32_t>(sentence_index));
+    ev.set_sentence_begin(static_cast<int32_t>(sentence_begin));
+    ev.set_sentence_end(static_cast<int32_t>(sentence_end));
+    ev.set_sentence(ctx.article->body().substr(sentence_begin, sentence_end - sentence_begin));
+    ev.set_trigger_begin(static_cast<int32_t>(trigger_begin));
+    ev.set_trigger_end(static_cast<int32_t>(trigger_end));
+    return ev;
+  }
+
   int CountryOfRef(const ActorRef& a) const {
     if (a.country >= 0) return a.country;
     if (a.person >= 0) {
@@ -1128,17 +1147,7 @@ void Coder::Impl::CodeSentence(Context& ctx, std::size_t sentence_index, text::S
       if (ctx.events.size() >= kMaxEventsPerArticle) return;
       emitted.insert(key);
 
-      v1::Event ev;
-      ev.set_article_id(ctx.article->id());
-      ev.set_article_url(ctx.article->url());
-      ev.set_publisher(ctx.article->source());
-      if (ctx.article->has_published_at()) *ev.mutable_published_at() = ctx.article->published_at();
-      ev.set_sentence_index(static_cast<int32_t>(sentence_index));
-      ev.set_sentence_begin(static_cast<int32_t>(sent_begin_orig));
-      ev.set_sentence_end(static_cast<int32_t>(sent_end_orig));
-      ev.set_sentence(body.substr(sent_begin_orig, sent_end_orig - sent_begin_orig));
-      ev.set_trigger_begin(static_cast<int32_t>(trig_b));
-      ev.set_trigger_end(static_cast<int32_t>(trig_e));
+      v1::Event ev = NewEvent(ctx, sentence_index, sent_begin_orig, sent_end_orig, trig_b, trig_e);
       *ev.mutable_date() = event_date;
       auto fill = [&](v1::Actor* out, const ActorRef& ref, const FinalActor& fa) {
         const std::size_t b = ctx.norm->Original(ref.begin);
@@ -1609,7 +1618,6 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
 
   const std::size_t sent_begin_orig = ctx.norm->Original(span.begin);
   const std::size_t sent_end_orig = ctx.norm->Original(span.end);
-  const std::string& body = ctx.article->body();
   std::set<std::string> emitted;
 
   std::vector<int> verb_source(verbs.size(), -1);
@@ -1941,17 +1949,7 @@ void Coder::Impl::CodePetrarchSentence(Context& ctx, std::size_t sentence_index,
       const std::string key = Cat(c, "|", s, ">", t);
       if (!emitted.insert(key).second) continue;
       if (ctx.events.size() >= kMaxEventsPerArticle) return true;
-      v1::Event ev;
-      ev.set_article_id(ctx.article->id());
-      ev.set_article_url(ctx.article->url());
-      ev.set_publisher(ctx.article->source());
-      if (ctx.article->has_published_at()) *ev.mutable_published_at() = ctx.article->published_at();
-      ev.set_sentence_index(static_cast<int32_t>(sentence_index));
-      ev.set_sentence_begin(static_cast<int32_t>(sent_begin_orig));
-      ev.set_sentence_end(static_cast<int32_t>(sent_end_orig));
-      ev.set_sentence(body.substr(sent_begin_orig, sent_end_orig - sent_begin_orig));
-      ev.set_trigger_begin(static_cast<int32_t>(trig_b));
-      ev.set_trigger_end(static_cast<int32_t>(trig_e));
+      v1::Event ev = NewEvent(ctx, sentence_index, sent_begin_orig, sent_end_orig, trig_b, trig_e);
       ev.mutable_date()->set_date(core::FormatIsoDate(ctx.published));
       ev.mutable_date()->set_granularity(v1::DATE_GRANULARITY_DAY);
       ev.mutable_date()->set_resolution(v1::DATE_RESOLUTION_PUBLICATION_DATE);
