@@ -412,6 +412,70 @@ TEST_F(KafkaBrokerTest, TransactionsCommitOutputsAndOffsetsTogether) {
   EXPECT_EQ(next[0].offset, 4);
 }
 
+TEST_F(KafkaBrokerTest, ConsumerWithoutCommitsStartsWhereOnAssignSaysAndSeeksBack) {
+  const std::string topic = MakeTopic("own-offsets", 2);
+  auto producer = MakeProducer();
+  ASSERT_NE(producer, nullptr);
+  for (int i = 0; i < 5; ++i) {
+    // The key hash picks the partition; where each record went is read back below.
+    ASSERT_TRUE(producer->ProduceSync(topic, "k" + std::to_string(i), "v", kProduceTimeout).ok());
+  }
+  // Where every record landed, from a plain reader.
+  auto plain = MakeConsumer(UniqueName("plain"), topic);
+  ASSERT_NE(plain, nullptr);
+  std::map<int32_t, int64_t> records_per_partition;
+  for (const Message& m : PollN(*plain, 5)) ++records_per_partition[m.partition];
+  ASSERT_EQ(records_per_partition[0] + records_per_partition[1], 5);
+  plain.reset();
+
+  ConsumerOptions options;
+  options.client = Client();
+  options.client.properties["session.timeout.ms"] = "6000";
+  options.group_id = UniqueName("own-offsets-group");
+  options.commit_offsets = false;
+  std::vector<TopicPartitionOffset> seen_at_assign;
+  // Partition 0 from its end (nothing), partition 1 from its beginning.
+  options.on_assign = [&seen_at_assign](std::vector<TopicPartitionOffset>& offsets) {
+    seen_at_assign = offsets;
+    for (auto& tp : offsets) tp.offset = tp.partition == 0 ? kOffsetEnd : kOffsetBeginning;
+  };
+  std::vector<TopicPartition> revoked;
+  options.on_revoke = [&revoked](const std::vector<TopicPartition>& partitions) {
+    revoked.insert(revoked.end(), partitions.begin(), partitions.end());
+  };
+  auto created = Consumer::Create(options);
+  ASSERT_TRUE(created.ok()) << created.status();
+  Consumer& consumer = **created;
+  EXPECT_EQ(consumer.rebalance_count(), 0);
+  ASSERT_TRUE(consumer.Subscribe({topic}).ok());
+
+  const int64_t on_p1 = records_per_partition[1];
+  auto first = PollN(consumer, static_cast<size_t>(on_p1) + 1, seconds(5));
+  ASSERT_EQ(first.size(), static_cast<size_t>(on_p1));  // p0 started at its end
+  for (const Message& m : first) EXPECT_EQ(m.partition, 1);
+  EXPECT_GE(consumer.rebalance_count(), 1);
+  ASSERT_EQ(seen_at_assign.size(), 2u);
+  for (const auto& tp : seen_at_assign) EXPECT_EQ(tp.offset, kOffsetStored);
+  if (on_p1 > 0) {
+    EXPECT_EQ(consumer.StoreOffset(first[0]).code(), absl::StatusCode::kFailedPrecondition);
+    // Rewind partition 1 to its first record: everything comes again.
+    ASSERT_TRUE(consumer.Seek(topic, 1, 0).ok());
+    EXPECT_EQ(PollN(consumer, static_cast<size_t>(on_p1)).size(), static_cast<size_t>(on_p1));
+  }
+  // Partition 0 rewound to its beginning delivers what on_assign skipped.
+  ASSERT_TRUE(consumer.Seek(topic, 0, kOffsetBeginning).ok());
+  const auto rewound = PollN(consumer, static_cast<size_t>(records_per_partition[0]));
+  EXPECT_EQ(rewound.size(), static_cast<size_t>(records_per_partition[0]));
+  EXPECT_EQ(consumer.Seek(topic, 9, 0).code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(consumer.Close().ok());
+  EXPECT_EQ(revoked.size(), 2u);
+
+  // Nothing was committed for the group: a committing member starts from the beginning.
+  auto after = MakeConsumer(options.group_id, topic);
+  ASSERT_NE(after, nullptr);
+  EXPECT_EQ(PollN(*after, 5).size(), 5u);
+}
+
 TEST_F(KafkaBrokerTest, TransactionCallsNeedATransactionalId) {
   auto producer = MakeProducer();
   ASSERT_NE(producer, nullptr);

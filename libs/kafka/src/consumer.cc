@@ -16,7 +16,11 @@ using internal::PartitionListPtr;
 
 class Consumer::Impl {
  public:
-  explicit Impl(int commit_timeout_ms) : commit_timeout_ms_(commit_timeout_ms) {}
+  explicit Impl(const ConsumerOptions& options)
+      : commit_timeout_ms_(options.commit_timeout_ms),
+        commit_offsets_(options.commit_offsets),
+        on_assign_(options.on_assign),
+        on_revoke_(options.on_revoke) {}
 
   ~Impl() {
     if (rk_ == nullptr) return;
@@ -41,13 +45,17 @@ class Consumer::Impl {
 
   rd_kafka_t* rk() const { return rk_.get(); }
   bool closed() const { return closed_; }
+  bool commit_offsets() const { return commit_offsets_; }
+  int64_t rebalance_count() const { return rebalances_.load(); }
 
   // Eager protocol: the whole assignment is replaced at each rebalance. Runs on the thread
   // inside Poll/Close.
   static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* partitions, void* opaque) {
     auto* self = static_cast<Impl*>(opaque);
+    self->rebalances_.fetch_add(1);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      if (self->on_assign_) self->ChooseStartOffsets(partitions);
       spdlog::info("kafka consumer {}: assigned {}", rd_kafka_name(rk), Describe(partitions));
       if (auto assign_err = rd_kafka_assign(rk, partitions); assign_err) {
         spdlog::error("kafka consumer {}: assign failed: {}", rd_kafka_name(rk),
@@ -56,6 +64,7 @@ class Consumer::Impl {
       return;
     }
     if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+      if (self->on_revoke_) self->on_revoke_(ToVector(partitions));
       if (rd_kafka_assignment_lost(rk)) {
         // The group moved on without us (session timed out): our offsets would be refused.
         spdlog::warn(
@@ -65,13 +74,27 @@ class Consumer::Impl {
       } else {
         spdlog::info("kafka consumer {}: revoked {}", rd_kafka_name(rk), Describe(partitions));
         // Commit what was processed before someone else takes the partitions over.
-        self->CommitStored("commit on revoke").IgnoreError();
+        if (self->commit_offsets_) self->CommitStored("commit on revoke").IgnoreError();
       }
     } else {
       spdlog::warn("kafka consumer {}: rebalance error {}", rd_kafka_name(rk),
                    rd_kafka_err2str(err));
     }
     rd_kafka_assign(rk, nullptr);
+  }
+
+  // Lets on_assign choose where each newly assigned partition starts.
+  void ChooseStartOffsets(rd_kafka_topic_partition_list_t* partitions) {
+    std::vector<TopicPartitionOffset> offsets;
+    offsets.reserve(static_cast<size_t>(partitions->cnt));
+    for (int i = 0; i < partitions->cnt; ++i) {
+      offsets.push_back(
+          {partitions->elems[i].topic, partitions->elems[i].partition, kOffsetStored});
+    }
+    on_assign_(offsets);
+    for (int i = 0; i < partitions->cnt && i < static_cast<int>(offsets.size()); ++i) {
+      partitions->elems[i].offset = offsets[static_cast<size_t>(i)].offset;
+    }
   }
 
   // Commits the stored offsets and waits for the outcome, at most commit_timeout_ms (a plain
@@ -117,7 +140,7 @@ class Consumer::Impl {
   absl::Status Close() {
     if (closed_) return absl::OkStatus();
     closed_ = true;
-    absl::Status status = CommitStored("commit on close");
+    absl::Status status = commit_offsets_ ? CommitStored("commit on close") : absl::OkStatus();
     if (absl::IsUnavailable(status)) {
       // rd_kafka_consumer_close would retry the commit until session.timeout.ms: give up now.
       spdlog::warn("kafka consumer {}: brokers unreachable, closing without leaving the group",
@@ -134,6 +157,15 @@ class Consumer::Impl {
   }
 
  private:
+  static std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* partitions) {
+    std::vector<TopicPartition> out;
+    out.reserve(static_cast<size_t>(partitions->cnt));
+    for (int i = 0; i < partitions->cnt; ++i) {
+      out.push_back({partitions->elems[i].topic, partitions->elems[i].partition});
+    }
+    return out;
+  }
+
   static std::string Describe(const rd_kafka_topic_partition_list_t* partitions) {
     std::vector<std::string> names;
     names.reserve(static_cast<size_t>(partitions->cnt));
@@ -145,6 +177,10 @@ class Consumer::Impl {
   }
 
   const int commit_timeout_ms_;
+  const bool commit_offsets_;
+  const std::function<void(std::vector<TopicPartitionOffset>&)> on_assign_;
+  const std::function<void(const std::vector<TopicPartition>&)> on_revoke_;
+  std::atomic<int64_t> rebalances_{0};
   HandlePtr rk_;
   bool closed_ = false;
   bool abandoned_ = false;  // Close gave up on unreachable brokers
@@ -164,7 +200,7 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions
   }
   const internal::Properties defaults = {
       {"group.id", options.group_id},
-      {"enable.auto.commit", "true"},
+      {"enable.auto.commit", options.commit_offsets ? "true" : "false"},
       // Only offsets the caller stored after processing are committed (at least once).
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", options.auto_offset_reset},
@@ -174,7 +210,7 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const ConsumerOptions
   };
   auto conf = internal::BuildConf(options.client, defaults);
   if (!conf.ok()) return conf.status();
-  auto impl = std::make_unique<Impl>(options.commit_timeout_ms);
+  auto impl = std::make_unique<Impl>(options);
   if (auto status = impl->Init(std::move(*conf)); !status.ok()) return status;
   return std::unique_ptr<Consumer>(new Consumer(std::move(impl)));
 }
@@ -251,6 +287,11 @@ absl::StatusOr<std::optional<Message>> Consumer::Poll(std::chrono::milliseconds 
 
 absl::Status Consumer::StoreOffset(const Message& message) {
   if (impl_->closed()) return absl::FailedPreconditionError("kafka consumer: already closed");
+  if (!impl_->commit_offsets()) {
+    return absl::FailedPreconditionError(
+        "kafka consumer: StoreOffset on a consumer created with commit_offsets = false; its "
+        "offsets are kept by the caller (transaction or own store)");
+  }
   PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(list.get(), message.topic.c_str(), message.partition)->offset =
       message.offset + 1;
@@ -265,6 +306,30 @@ absl::Status Consumer::StoreOffset(const Message& message) {
   }
   return ErrorToStatus(err, absl::StrCat("kafka consumer: store offset ", message.offset + 1,
                                          " for ", message.topic, "[", message.partition, "]"));
+}
+
+int64_t Consumer::rebalance_count() const { return impl_->rebalance_count(); }
+
+absl::Status Consumer::Seek(const std::string& topic, int32_t partition, int64_t offset,
+                            std::chrono::milliseconds timeout) {
+  if (impl_->closed()) return absl::FailedPreconditionError("kafka consumer: already closed");
+  const std::string what =
+      absl::StrCat("kafka consumer: seek ", topic, "[", partition, "] to ", offset);
+  if (offset < 0 && offset != kOffsetBeginning && offset != kOffsetEnd) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": not an offset"));
+  }
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = offset;
+  std::unique_ptr<rd_kafka_error_t, decltype(&rd_kafka_error_destroy)> error(
+      rd_kafka_seek_partitions(impl_->rk(), list.get(), static_cast<int>(timeout.count())),
+      &rd_kafka_error_destroy);
+  if (error != nullptr) return ErrorToStatus(error.get(), what);
+  const rd_kafka_resp_err_t err = list->elems[0].err;
+  if (err == RD_KAFKA_RESP_ERR__STATE || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": the partition is not assigned to this consumer"));
+  }
+  return ErrorToStatus(err, what);
 }
 
 absl::Status Consumer::Commit() {

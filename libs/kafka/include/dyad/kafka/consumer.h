@@ -1,13 +1,19 @@
-// A consumer-group member over librdkafka with at-least-once offsets: an offset is committed
-// only after the caller says the record was processed (StoreOffset), never on receipt.
+// A consumer-group member over librdkafka. Offsets are never committed on receipt: either the
+// caller says a record was processed (StoreOffset; committed periodically, on revoke and on
+// Close: at least once), or, with ConsumerOptions::commit_offsets = false, the consumer commits
+// nothing and the caller keeps the offsets itself (in a Kafka transaction through
+// Producer::SendOffsetsToTransaction, or in its own store next to the state they produced,
+// choosing start offsets in on_assign).
 //
 // Thread-safety: one thread at a time (Poll, StoreOffset and Close from the same thread).
 // Lifecycle: Create() → Subscribe() → Poll/StoreOffset loop → Close() (commits stored offsets and
 // leaves the group; the destructor calls it if the caller did not).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +42,12 @@ struct TopicPartition {
   bool operator==(const TopicPartition&) const = default;
 };
 
+// Start offsets for ConsumerOptions::on_assign and Consumer::Seek.
+inline constexpr int64_t kOffsetBeginning = -2;  // the partition's first record
+inline constexpr int64_t kOffsetEnd = -1;        // only records produced from now on
+inline constexpr int64_t kOffsetStored =
+    -1000;  // the group's committed offset, else auto_offset_reset
+
 struct ConsumerOptions {
   ClientConfig client;
   std::string group_id;
@@ -47,6 +59,16 @@ struct ConsumerOptions {
   // does not answer in time the call is UNAVAILABLE; Close then skips leaving the group, so it
   // returns within about this long even with the brokers gone.
   int commit_timeout_ms = 10000;
+  // false: the consumer never commits offsets to its group (no auto commit, none on revoke or
+  // Close) and StoreOffset is FAILED_PRECONDITION: the caller keeps its offsets elsewhere (in a
+  // Kafka transaction via Producer::SendOffsetsToTransaction, or in its own store).
+  bool commit_offsets = true;
+  // Runs inside Poll when partitions are assigned, before fetching starts. Each entry has
+  // offset = kOffsetStored; the callback may set another start offset (kOffsetBeginning,
+  // kOffsetEnd, or an offset >= 0).
+  std::function<void(std::vector<TopicPartitionOffset>&)> on_assign;
+  // Runs inside Poll when partitions are revoked or lost, before they are taken away.
+  std::function<void(const std::vector<TopicPartition>&)> on_revoke;
 };
 
 class Consumer {
@@ -66,6 +88,16 @@ class Consumer {
 
   // Marks `message` as processed: its offset + 1 will be committed (periodically and on Close).
   absl::Status StoreOffset(const Message& message);
+
+  // Rebalances (assignments and revocations) Poll has served so far. A record polled before this
+  // changed may belong to a partition this member no longer owns, or will be delivered again.
+  int64_t rebalance_count() const;
+
+  // The next Poll for topic/partition returns records from `offset` (>= 0, or kOffsetBeginning /
+  // kOffsetEnd): to rewind after an aborted transaction. Records already fetched for the
+  // partition are dropped. FAILED_PRECONDITION when the partition is not assigned here.
+  absl::Status Seek(const std::string& topic, int32_t partition, int64_t offset,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   // Commits stored offsets synchronously (at most commit_timeout_ms). OK when nothing is stored.
   absl::Status Commit();
