@@ -242,15 +242,16 @@ std::shared_lock<std::shared_mutex> RelationStore::ReadLock() const {
 }
 RelationStore::~RelationStore() = default;
 
-absl::StatusOr<bool> RelationStore::Apply(const dyad::v1::Event& event) {
+absl::StatusOr<EventPlace> PlaceEvent(const dyad::v1::Event& event, std::string* bytes) {
   if (event.id().empty()) {
     return absl::InvalidArgumentError("event has no id; the extractor must set Event.id");
   }
-  const std::string source = ActorCode(event.source());
-  const std::string target = ActorCode(event.target());
-  if (source.empty() || target.empty()) {
+  EventPlace place;
+  place.source = ActorCode(event.source());
+  place.target = ActorCode(event.target());
+  if (place.source.empty() || place.target.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("event ", event.id(), " has no ", source.empty() ? "source" : "target",
+        absl::StrCat("event ", event.id(), " has no ", place.source.empty() ? "source" : "target",
                      " actor code (neither Actor.code nor Actor.country is set)"));
   }
   if (!std::isfinite(event.goldstein()) || !std::isfinite(event.tone())) {
@@ -262,16 +263,33 @@ absl::StatusOr<bool> RelationStore::Apply(const dyad::v1::Event& event) {
     return absl::InvalidArgumentError(
         absl::StrCat("event ", event.id(), ": ", day.status().message()));
   }
-
-  // Serialised before taking the lock, so readers are not kept waiting for it.
-  StoredEvent stored;
+  place.day = *day;
   // The round trip makes sure ListEvents can parse it back: an Event built in memory (not parsed
   // from a record) may hold a string that is not UTF-8, which proto3 refuses to parse.
-  if (dyad::v1::Event check;
-      !event.SerializeToString(&stored.bytes) || !check.ParseFromString(stored.bytes)) {
+  std::string local;
+  std::string& out = bytes != nullptr ? *bytes : local;
+  if (dyad::v1::Event check; !event.SerializeToString(&out) || !check.ParseFromString(out)) {
     return absl::InvalidArgumentError(
         absl::StrCat("event ", event.id(), " cannot be stored: a string field is not valid UTF-8"));
   }
+  return place;
+}
+
+void DayTotals::Add(const dyad::v1::Event& event) {
+  ++events;
+  if (event.quad_class() >= 1 && event.quad_class() <= 4) ++quad[event.quad_class() - 1];
+  goldstein_sum += event.goldstein();
+  tone_sum += event.tone();
+  std::string root = event.root_code();
+  if (root.empty() && event.code().size() >= 2) root = event.code().substr(0, 2);
+  if (!root.empty()) ++root_codes[root];
+}
+
+absl::StatusOr<bool> RelationStore::Apply(const dyad::v1::Event& event) {
+  // Validated and serialised before taking the lock, so readers are not kept waiting for it.
+  StoredEvent stored;
+  auto place = PlaceEvent(event, &stored.bytes);
+  if (!place.ok()) return place.status();
   stored.quad_class = event.quad_class();
   stored.code = !event.code().empty() ? event.code() : event.root_code();
 
@@ -281,26 +299,18 @@ absl::StatusOr<bool> RelationStore::Apply(const dyad::v1::Event& event) {
   const auto [stored_it, is_new] = events_.try_emplace(event.id(), std::move(stored));
   if (!is_new) return false;
 
-  auto& targets = by_source_[source];
-  auto [series_it, inserted] = targets.try_emplace(target);
+  auto& targets = by_source_[place->source];
+  auto [series_it, inserted] = targets.try_emplace(place->target);
   DyadSeries& series = series_it->second;
   if (inserted) {
-    series.source = source;
-    series.target = target;
-    by_target_[target][source] = &series;
+    series.source = place->source;
+    series.target = place->target;
+    by_target_[place->target][place->source] = &series;
     ++dyad_count_;
   }
 
-  DayAggregate& agg = series.days[*day];
-  ++agg.events;
-  if (event.quad_class() >= 1 && event.quad_class() <= 4) ++agg.quad[event.quad_class() - 1];
-  agg.goldstein_sum += event.goldstein();
-  agg.tone_sum += event.tone();
-  std::string root = event.root_code();
-  if (root.empty() && event.code().size() >= 2) root = event.code().substr(0, 2);
-  if (!root.empty()) ++agg.root_codes[root];
-
-  const EventKey key{*day, stored_it->first};
+  series.days[place->day].Add(event);
+  const EventKey key{place->day, stored_it->first};
   series.events.insert(key);
   order_.insert(key);
   return true;
@@ -546,6 +556,34 @@ bool RelationStore::Contains(std::string_view event_id) const {
 StoreStats RelationStore::Stats() const {
   auto lock = ReadLock();
   return StoreStats{static_cast<int64_t>(events_.size()), dyad_count_};
+}
+
+std::optional<DayTotals> RelationStore::DayTotalsOf(std::string_view source,
+                                                    std::string_view target, int64_t day) const {
+  auto lock = ReadLock();
+  const auto targets = by_source_.find(source);
+  if (targets == by_source_.end()) return std::nullopt;
+  const auto series = targets->second.find(target);
+  if (series == targets->second.end()) return std::nullopt;
+  const auto totals = series->second.days.find(day);
+  if (totals == series->second.days.end()) return std::nullopt;
+  return totals->second;
+}
+
+void RelationStore::ForEachDay(
+    const std::function<void(const EventPlace&, const DayTotals&)>& fn) const {
+  auto lock = ReadLock();
+  EventPlace place;
+  for (const auto& [source, targets] : by_source_) {
+    for (const auto& [target, series] : targets) {
+      place.source = source;
+      place.target = target;
+      for (const auto& [day, totals] : series.days) {
+        place.day = day;
+        fn(place, totals);
+      }
+    }
+  }
 }
 
 }  // namespace dyad::relations

@@ -1,7 +1,6 @@
 // The relations read model: dyad.v1.Event records aggregated per directed dyad and day, plus an
-// event index for listing. In memory for now; a later issue moves it to RocksDB with the consumed
-// offsets in the same WriteBatch, which is why Apply reports whether an event was new (a RocksDB
-// Apply will take the offsets alongside and keep the same contract).
+// event index for listing, in memory. DurableStore (durable_store.h) keeps the same state in
+// RocksDB and loads this store from it at start; queries are always answered from memory.
 //
 // What is counted: every distinct event id once. A dyad is (full source actor code, full target
 // actor code), e.g. ("USAGOV", "PAKGOV"). An event's day is Event.date.date (ISO date, UTC); when
@@ -36,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -76,6 +76,31 @@ int64_t BucketStart(int64_t day, dyad::v1::Bucket bucket);
 // The last day of the bucket that starts at `start`.
 int64_t BucketEnd(int64_t start, dyad::v1::Bucket bucket);
 
+// Where an event counts: its directed dyad (full actor codes, upper case) and its day.
+struct EventPlace {
+  std::string source;
+  std::string target;
+  int64_t day = 0;
+};
+
+// Validates `event` exactly as RelationStore::Apply does and says where it counts. When `bytes`
+// is given it receives the event serialised (the form the store keeps). INVALID_ARGUMENT with
+// Apply's messages.
+absl::StatusOr<EventPlace> PlaceEvent(const dyad::v1::Event& event, std::string* bytes = nullptr);
+
+// The totals of one dyad on one day.
+struct DayTotals {
+  int64_t events = 0;
+  int64_t quad[4] = {0, 0, 0, 0};  // events per quad class 1..4
+  double goldstein_sum = 0;
+  double tone_sum = 0;
+  std::map<std::string, int64_t> root_codes;  // CAMEO root code → events
+
+  // Counts `event` (already placed on this dyad and day).
+  void Add(const dyad::v1::Event& event);
+  friend bool operator==(const DayTotals&, const DayTotals&) = default;
+};
+
 class RelationStore {
  public:
   RelationStore();
@@ -107,6 +132,14 @@ class RelationStore {
   bool Contains(std::string_view event_id) const;
   StoreStats Stats() const;
 
+  // The totals of dyad source → target (full codes, as EventPlace gives them) on `day`; nullopt
+  // when it has no event that day. For DurableStore, which writes these rows to RocksDB.
+  std::optional<DayTotals> DayTotalsOf(std::string_view source, std::string_view target,
+                                       int64_t day) const;
+  // Calls `fn` for every (dyad, day) holding events, in (source, target, day) order, under the
+  // shared lock: `fn` must not call the store.
+  void ForEachDay(const std::function<void(const EventPlace&, const DayTotals&)>& fn) const;
+
   // Position of an event in the newest-first order: larger = newer. `id` points at the key of
   // the event index (stable: a node map), so the ordered sets do not copy ids.
   struct EventKey {
@@ -121,13 +154,7 @@ class RelationStore {
   // Apply in cache misses (measured: the std::set insert was the top of the profile).
   using KeySet = absl::btree_set<EventKey>;
 
-  struct DayAggregate {
-    int64_t events = 0;
-    int64_t quad[4] = {0, 0, 0, 0};
-    double goldstein_sum = 0;
-    double tone_sum = 0;
-    std::map<std::string, int64_t> root_codes;
-  };
+  using DayAggregate = DayTotals;
   struct DyadSeries {
     std::string source;
     std::string target;
