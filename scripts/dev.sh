@@ -4,8 +4,8 @@
 #
 #   ./scripts/dev.sh demo    run the pipeline on the embedded broker over the example articles and
 #                            print the Pakistan–US relation and the other dyads found
-#   ./scripts/dev.sh test    run every test: unit, integration, e2e, and kafka (a real Apache Kafka
-#                            broker in KRaft mode is fetched and started unless
+#   ./scripts/dev.sh test    run every test: unit, integration, e2e, and kafka (a real 3-node Apache
+#                            Kafka cluster in KRaft mode is fetched and started unless
 #                            DYAD_TEST_KAFKA_BROKERS points at one)
 #   ./scripts/dev.sh build   only set up and build
 #   ./scripts/dev.sh fuzz [SECONDS]
@@ -67,7 +67,9 @@ run_tests() {
   if [ -z "${DYAD_TEST_KAFKA_BROKERS:-}" ]; then
     log "fetching and starting a real Apache Kafka broker (KRaft) for the kafka tests"
     tests/kafka/fetch-kafka.sh
-    DYAD_TEST_KAFKA_BROKERS=$(tests/kafka/kafka.sh start --nodes 1)
+    # Three nodes (replication factor 3, min.insync.replicas 2): the fault tests stop and kill
+    # nodes of this cluster.
+    DYAD_TEST_KAFKA_BROKERS=$(tests/kafka/kafka.sh start --nodes 3)
     export DYAD_TEST_KAFKA_BROKERS
     started_broker=1
     trap 'tests/kafka/kafka.sh stop >/dev/null 2>&1 || true' EXIT
