@@ -1,6 +1,7 @@
 #include "dyad/coder/coder.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -302,9 +303,12 @@ class Coder::Impl {
   tagger::Lemmatizer lemmatizer;  // rules only unless a lemma table is loaded
   std::string version;
 
+  // With a `deadline`, checked before each sentence: when it has passed, returns no events and
+  // sets *expired (the sentences coded so far in *expired_after).
   std::vector<v1::Event> Code(const v1::Article& article, const core::CivilDate& published,
-                              bool split_sentences,
-                              const CodingOverrides* overrides = nullptr) const;
+                              bool split_sentences, const CodingOverrides* overrides = nullptr,
+                              const std::chrono::steady_clock::time_point* deadline = nullptr,
+                              bool* expired = nullptr, std::size_t* expired_after = nullptr) const;
 
  private:
   struct Context {
@@ -2017,7 +2021,9 @@ std::string ReplaceInvalidUtf8(std::string_view text) {
 
 std::vector<v1::Event> Coder::Impl::Code(const v1::Article& article,
                                          const core::CivilDate& published, bool split_sentences,
-                                         const CodingOverrides* overrides) const {
+                                         const CodingOverrides* overrides,
+                                         const std::chrono::steady_clock::time_point* deadline,
+                                         bool* expired, std::size_t* expired_after) const {
   for (const std::string* field :
        {&article.body(), &article.id(), &article.url(), &article.source(), &article.dateline()}) {
     if (!core::FindInvalidUtf8(*field).has_value()) continue;
@@ -2027,7 +2033,7 @@ std::vector<v1::Event> Coder::Impl::Code(const v1::Article& article,
     clean.set_url(ReplaceInvalidUtf8(article.url()));
     clean.set_source(ReplaceInvalidUtf8(article.source()));
     clean.set_dateline(ReplaceInvalidUtf8(article.dateline()));
-    return Code(clean, published, split_sentences, overrides);
+    return Code(clean, published, split_sentences, overrides, deadline, expired, expired_after);
   }
   Context ctx;
   ctx.article = &article;
@@ -2082,6 +2088,11 @@ std::vector<v1::Event> Coder::Impl::Code(const v1::Article& article,
     sentences.push_back(text::Span{0, norm.text.size()});
   }
   for (std::size_t i = 0; i < sentences.size(); ++i) {
+    if (deadline != nullptr && std::chrono::steady_clock::now() >= *deadline) {
+      if (expired != nullptr) *expired = true;
+      if (expired_after != nullptr) *expired_after = i;
+      return {};
+    }
     ctx.memory.SetSentence(i);
     if (dict->petrarch) {
       CodePetrarchSentence(ctx, i, sentences[i], overrides);
@@ -2156,6 +2167,22 @@ std::vector<v1::Event> Coder::CodeArticle(const v1::Article& article) const {
   const int64_t seconds = article.has_published_at() ? article.published_at().seconds() : 0;
   const int64_t day = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
   return impl_->Code(article, core::CivilFromDays(day), true);
+}
+
+absl::StatusOr<std::vector<v1::Event>> Coder::CodeArticle(
+    const v1::Article& article, std::chrono::steady_clock::time_point deadline) const {
+  const int64_t seconds = article.has_published_at() ? article.published_at().seconds() : 0;
+  const int64_t day = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
+  bool expired = false;
+  std::size_t coded = 0;
+  std::vector<v1::Event> events =
+      impl_->Code(article, core::CivilFromDays(day), true, nullptr, &deadline, &expired, &coded);
+  if (expired) {
+    return absl::DeadlineExceededError("coding article '" + ReplaceInvalidUtf8(article.id()) +
+                                       "' ran out of time after " + std::to_string(coded) +
+                                       " sentences");
+  }
+  return events;
 }
 
 std::vector<v1::Event> Coder::CodeText(std::string_view id, std::string_view text,

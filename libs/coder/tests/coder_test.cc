@@ -202,6 +202,23 @@ TEST_F(SeedArticleTest, IdsAreUniqueAndStable) {
   for (std::size_t i = 0; i < again.size(); ++i) EXPECT_EQ(again[i].id(), events()[i].id());
 }
 
+TEST_F(SeedArticleTest, DeadlineFarAwayGivesTheSameEvents) {
+  auto events = SharedCoder().CodeArticle(SeedArticle(),
+                                          std::chrono::steady_clock::now() + std::chrono::hours(1));
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), this->events().size());
+  for (std::size_t i = 0; i < events->size(); ++i) {
+    EXPECT_EQ((*events)[i].id(), this->events()[i].id());
+  }
+}
+
+TEST_F(SeedArticleTest, PassedDeadlineIsDeadlineExceeded) {
+  auto events = SharedCoder().CodeArticle(SeedArticle(), std::chrono::steady_clock::now());
+  ASSERT_EQ(events.status().code(), absl::StatusCode::kDeadlineExceeded) << events.status();
+  EXPECT_NE(events.status().message().find("after 0 sentences"), std::string_view::npos)
+      << events.status();
+}
+
 TEST_F(SeedArticleTest, OffsetsPointIntoTheBody) {
   const std::string body = SeedArticle().body();
   if (std::getenv("DYAD_PRINT_EVENTS") != nullptr) {

@@ -5,6 +5,7 @@
 // throws; any input (empty, huge, binary) yields a (possibly empty) list in bounded time.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -57,6 +58,12 @@ class Coder {
   // resolve places and dates). Each Event has every field the text supports, a deterministic id,
   // and offsets into article.body.
   std::vector<dyad::v1::Event> CodeArticle(const dyad::v1::Article& article) const;
+
+  // CodeArticle with a time limit, checked before each sentence: DEADLINE_EXCEEDED (no events)
+  // once `deadline` has passed, naming how many sentences were coded. Otherwise the same events
+  // as CodeArticle. A sentence's cost is bounded, so the overrun past `deadline` is too.
+  absl::StatusOr<std::vector<dyad::v1::Event>> CodeArticle(
+      const dyad::v1::Article& article, std::chrono::steady_clock::time_point deadline) const;
 
   // Codes `text` (one sentence, or many when `split_sentences`) published on `date`.
   std::vector<dyad::v1::Event> CodeText(std::string_view id, std::string_view text,
