@@ -1,152 +1,604 @@
 #include "dyad/extractor/extractor.h"
 
+#include <google/protobuf/unknown_field_set.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
+#include <algorithm>
+#include <cctype>
+#include <exception>
+#include <map>
 #include <mutex>
-#include <optional>
+#include <thread>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "dyad/kafka/admin.h"
 #include "dyad/kafka/consumer.h"
 #include "dyad/kafka/producer.h"
-#include "dyad/kafka/topics.h"
 #include "dyad/v1/article.pb.h"
 
 namespace dyad::extractor {
 namespace {
 
 using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
 
 constexpr milliseconds kPollTimeout{200};
 constexpr milliseconds kFlushTimeout{60000};
+// Each transactional call (send offsets, commit, abort) waits this long per attempt.
+constexpr milliseconds kTxnCallTimeout{30000};
+// UNAVAILABLE from a transactional call is retried this many times (backoff from
+// kRetryBackoff, doubling), then the transaction is aborted and the batch redone.
+constexpr int kTxnRetries = 5;
+constexpr milliseconds kRetryBackoff{200};
+// InitTransactions at start: brokers may still be electing leaders.
+constexpr int kInitRetries = 10;
+// A batch stops taking articles into the transaction once coding it took this long; the rest is
+// rewound and coded in the next batch. Keeps a batch far below max.poll.interval.ms (300 s), so
+// slow articles cannot get the member thrown out of the group over and over.
+constexpr auto kBatchCodingBudget = std::chrono::seconds(60);
+// Largest record (key + value + headers) produced: under the producer's message.max.bytes
+// (1048588, Kafka's default max.message.bytes), with room for the record overhead.
+constexpr std::size_t kMaxOutputRecordBytes = 1000000;
+constexpr auto kSummaryInterval = std::chrono::seconds(60);
 
-// A record produced in the current batch and the outcome of its delivery.
-struct Pending {
-  std::mutex mutex;
-  int failed = 0;
-  absl::Status first_error;
-
-  void Record(const kafka::DeliveryReport& report) {
-    if (report.status.ok()) return;
-    std::lock_guard lock(mutex);
-    if (failed++ == 0) first_error = report.status;
-  }
+constexpr std::array<std::string_view, kPoisonKinds> kPoisonKindCodes = {
+    "too-large", "empty-value", "not-protobuf", "wrong-type", "no-id",
+    "no-body",   "empty-key",   "coder-error",  "time-limit", "output-too-large",
 };
 
-std::string DeadLetterReason(const absl::Status& status) {
-  return std::string(absl::StatusCodeToString(status.code())) + ": " +
-         std::string(status.message());
+// A record to produce in the batch's transaction (or flush).
+struct Output {
+  std::string topic;
+  std::string key;
+  std::string value;
+  kafka::Headers headers;
+};
+
+// A gathered batch after coding: the records to produce for its first `done` messages.
+struct Coded {
+  std::vector<Output> outputs;
+  std::size_t done = 0;
+  int64_t events = 0;
+  std::array<int64_t, kPoisonKinds> dead{};
+};
+
+std::string StatusText(const absl::Status& status) {
+  return absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message());
+}
+
+std::string Where(const kafka::Message& message) {
+  return absl::StrCat(message.topic, "[", message.partition, "]@", message.offset);
+}
+
+std::size_t HeadersBytes(const kafka::Headers& headers) {
+  std::size_t n = 0;
+  for (const auto& [name, value] : headers) n += name.size() + value.size();
+  return n;
+}
+
+// The dead letter for `message`: original key and value (cut to fit the record limit, with the
+// original sizes in headers), headers naming the error and the origin.
+Output DeadLetter(const kafka::Message& message, PoisonKind kind, const absl::Status& error,
+                  const std::string& dlq_topic) {
+  Output out{dlq_topic, message.key, message.value,
+             kafka::Headers{
+                 {kErrorHeader, StatusText(error)},
+                 {kErrorKindHeader, std::string(PoisonKindCode(kind))},
+                 {kOriginTopicHeader, message.topic},
+                 {kOriginPartitionHeader, std::to_string(message.partition)},
+                 {kOriginOffsetHeader, std::to_string(message.offset)},
+             }};
+  // Header values are small, but an error message could quote a lot: bound it.
+  if (out.headers[0].second.size() > 4096) out.headers[0].second.resize(4096);
+  constexpr std::size_t kMaxKey = 4096;
+  if (out.key.size() > kMaxKey) {
+    out.headers.emplace_back("dyad-original-key-bytes", std::to_string(out.key.size()));
+    out.key.resize(kMaxKey);
+  }
+  const std::size_t fixed = out.key.size() + HeadersBytes(out.headers) + 64;
+  if (fixed + out.value.size() > kMaxOutputRecordBytes) {
+    out.headers.emplace_back(kDeadLetterTruncatedHeader, std::to_string(out.value.size()));
+    out.value.resize(kMaxOutputRecordBytes - fixed - 64);
+  }
+  return out;
+}
+
+// The next offset to read per partition of messages[begin, end) (last offset + 1), or the first
+// offset per partition (`first`).
+std::vector<kafka::TopicPartitionOffset> Offsets(const std::vector<kafka::Message>& messages,
+                                                 std::size_t begin, std::size_t end, bool first) {
+  std::map<std::pair<std::string, int32_t>, int64_t> by_partition;
+  for (std::size_t i = begin; i < end; ++i) {
+    const kafka::Message& m = messages[i];
+    auto [it, inserted] = by_partition.try_emplace({m.topic, m.partition}, m.offset);
+    if (!inserted)
+      it->second = first ? std::min(it->second, m.offset) : std::max(it->second, m.offset);
+  }
+  std::vector<kafka::TopicPartitionOffset> out;
+  out.reserve(by_partition.size());
+  for (const auto& [tp, offset] : by_partition) {
+    out.push_back({tp.first, tp.second, first ? offset : offset + 1});
+  }
+  return out;
+}
+
+// Makes the next Poll return messages[begin, end) again: seeks each of their partitions to its
+// first offset among them. A partition no longer assigned is skipped (its new owner starts from
+// the committed offset). Any other failure is returned: going on would skip records.
+absl::Status Rewind(kafka::Consumer& consumer, const std::vector<kafka::Message>& messages,
+                    std::size_t begin, std::size_t end) {
+  for (const auto& tpo : Offsets(messages, begin, end, /*first=*/true)) {
+    auto status = consumer.Seek(tpo.topic, tpo.partition, tpo.offset);
+    if (absl::IsFailedPrecondition(status)) continue;
+    if (!status.ok()) {
+      return absl::InternalError(absl::StrCat("extractor: cannot rewind ", tpo.topic, "[",
+                                              tpo.partition, "] to ", tpo.offset, " (",
+                                              status.message(),
+                                              "); exiting so a restart resumes "
+                                              "from the committed offsets"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Fills `batch` with up to `max_batch` records: blocks for the first, then takes what is already
+// there. A rebalance served by a Poll drops what was gathered before it: those records may be
+// from partitions now owned by another member, and the re-assigned partitions restart from their
+// committed offsets (the eager protocol replaces the whole assignment), so they come again.
+absl::Status Gather(kafka::Consumer& consumer, const std::atomic<bool>& stop, int max_batch,
+                    std::vector<kafka::Message>& batch, ExtractorStats& stats) {
+  batch.clear();
+  int64_t epoch = consumer.rebalance_count();
+  while (static_cast<int>(batch.size()) < max_batch && !stop.load()) {
+    auto polled = consumer.Poll(batch.empty() ? kPollTimeout : milliseconds(0));
+    if (!polled.ok()) return polled.status();
+    if (const int64_t now = consumer.rebalance_count(); now != epoch) {
+      if (!batch.empty()) {
+        spdlog::debug("extractor: rebalance while gathering: dropping {} records", batch.size());
+        stats.dropped_records.fetch_add(static_cast<int64_t>(batch.size()));
+        batch.clear();
+      }
+      epoch = now;
+    }
+    if (!polled->has_value()) break;
+    batch.push_back(std::move(**polled));
+  }
+  return absl::OkStatus();
+}
+
+// Queues every output; waits out a full local queue (bounded).
+absl::Status ProduceAll(kafka::Producer& producer, const std::vector<Output>& outputs,
+                        const kafka::DeliveryCallback& on_delivery) {
+  for (const Output& out : outputs) {
+    const auto deadline = Clock::now() + kFlushTimeout;
+    while (true) {
+      auto status = producer.Produce(out.topic, out.key, out.value, on_delivery, out.headers);
+      if (!absl::IsResourceExhausted(status)) {
+        if (!status.ok()) return status;
+        break;
+      }
+      if (Clock::now() > deadline) {
+        return absl::UnavailableError(absl::StrCat("extractor: producer queue full for ",
+                                                   kFlushTimeout.count(),
+                                                   " ms: ", status.message()));
+      }
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Runs `call` until it is not UNAVAILABLE, at most `attempts` times with doubling backoff; then
+// ABORTED (the transaction is aborted and the batch redone).
+absl::Status RetryUnavailable(const char* what, int attempts,
+                              const std::function<absl::Status()>& call) {
+  milliseconds backoff = kRetryBackoff;
+  absl::Status status;
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
+    status = call();
+    if (!absl::IsUnavailable(status)) return status;
+    spdlog::warn("extractor: {} (attempt {} of {}): {}", what, attempt, attempts,
+                 std::string(status.message()));
+    if (attempt < attempts) {
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, milliseconds(5000));
+    }
+  }
+  return absl::AbortedError(absl::StrCat("extractor: ", what, " still unavailable after ", attempts,
+                                         " attempts: ", status.message()));
+}
+
+bool ContainsNoCase(std::string_view text, std::string_view word) {
+  auto it = std::search(text.begin(), text.end(), word.begin(), word.end(), [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) ==
+           std::tolower(static_cast<unsigned char>(b));
+  });
+  return it != text.end();
+}
+
+// A fatal transactional error, explained when it is a fence.
+absl::Status ExplainFatal(const absl::Status& status, const std::string& transactional_id) {
+  const std::string message(status.message());
+  if (ContainsNoCase(message, "fenced") || ContainsNoCase(message, "INVALID_PRODUCER_EPOCH")) {
+    return absl::InternalError(absl::StrCat(
+        "transactional id '", transactional_id,
+        "' was fenced: a newer producer with the same --transactional-id has started (a second "
+        "live replica given this id, or a restarted incarnation of this one). Two live replicas "
+        "with one transactional id fence each other: give every replica a stable id of its own "
+        "(e.g. its StatefulSet pod name). Exiting; the open transaction is aborted by the broker "
+        "and its batch redone by the current owner. (",
+        status.message(), ")"));
+  }
+  return status;
+}
+
+// The checks and the coding of one record; `check_key` adds the empty-key rule.
+ExtractResult Extract(const coder::Coder& coder, std::string_view key, std::string_view value,
+                      const ExtractorOptions& options, bool check_key) {
+  auto poison = [](PoisonKind kind, absl::Status status) {
+    return ExtractResult{std::move(status), kind};
+  };
+  if (static_cast<int64_t>(value.size()) > options.max_record_bytes) {
+    return poison(PoisonKind::kTooLarge,
+                  absl::InvalidArgumentError(
+                      absl::StrCat("record of ", value.size(), " bytes is over the limit of ",
+                                   options.max_record_bytes, " bytes (--max-record-bytes)")));
+  }
+  if (value.empty()) {
+    return poison(PoisonKind::kEmptyValue, absl::InvalidArgumentError("empty record value"));
+  }
+  dyad::v1::Article article;
+  if (!article.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return poison(PoisonKind::kNotProtobuf,
+                  absl::InvalidArgumentError("record value is not a dyad.v1.Article protobuf"));
+  }
+  if (const auto& unknown = article.GetReflection()->GetUnknownFields(article);
+      unknown.field_count() > 0) {
+    std::string numbers;
+    for (int i = 0; i < unknown.field_count() && i < 8; ++i) {
+      absl::StrAppend(&numbers, i == 0 ? "" : ", ", unknown.field(i).number());
+    }
+    return poison(PoisonKind::kWrongType,
+                  absl::InvalidArgumentError(absl::StrCat(
+                      "record value is protobuf but not a dyad.v1.Article: it has fields Article "
+                      "does not define (field numbers ",
+                      numbers,
+                      "); another message type, or a newer Article schema than this "
+                      "extractor knows (upgrade the extractor first)")));
+  }
+  if (article.id().empty()) {
+    return poison(PoisonKind::kNoId, absl::InvalidArgumentError("Article.id is empty"));
+  }
+  if (article.body().empty()) {
+    return poison(PoisonKind::kNoBody, absl::InvalidArgumentError("Article.body is empty"));
+  }
+  if (check_key && key.empty()) {
+    return poison(PoisonKind::kEmptyKey,
+                  absl::InvalidArgumentError(
+                      "record has no key: articles are keyed by their id (as dyad-ingest "
+                      "writes them), so one article's records stay on one partition"));
+  }
+  try {
+    if (options.article_time_limit.count() <= 0) return ExtractResult{coder.CodeArticle(article)};
+    auto events = coder.CodeArticle(article, Clock::now() + options.article_time_limit);
+    if (!events.ok()) {
+      return poison(PoisonKind::kTimeLimit,
+                    absl::DeadlineExceededError(absl::StrCat(events.status().message(), " (limit ",
+                                                             options.article_time_limit.count(),
+                                                             " ms per article)")));
+    }
+    return ExtractResult{std::move(*events)};
+  } catch (const std::exception& e) {
+    return poison(PoisonKind::kCoderError,
+                  absl::InternalError(absl::StrCat("the coder threw: ", e.what())));
+  } catch (...) {
+    return poison(PoisonKind::kCoderError,
+                  absl::InternalError("the coder threw something not a std::exception"));
+  }
 }
 
 }  // namespace
+
+std::string_view PoisonKindCode(PoisonKind kind) {
+  const auto i = static_cast<std::size_t>(kind);
+  return i < kPoisonKindCodes.size() ? kPoisonKindCodes[i] : "unknown";
+}
 
 std::string DyadKey(const dyad::v1::Event& event) {
   return event.source().country() + ">" + event.target().country();
 }
 
+ExtractResult ExtractArticle(const coder::Coder& coder, std::string_view key,
+                             std::string_view value, const ExtractorOptions& options) {
+  return Extract(coder, key, value, options, /*check_key=*/true);
+}
+
 absl::StatusOr<std::vector<dyad::v1::Event>> ExtractRecord(const coder::Coder& coder,
                                                            std::string_view record_value) {
-  if (record_value.empty()) return absl::InvalidArgumentError("empty record value");
-  dyad::v1::Article article;
-  if (!article.ParseFromArray(record_value.data(), static_cast<int>(record_value.size()))) {
-    return absl::InvalidArgumentError("record value is not a dyad.v1.Article protobuf");
-  }
-  if (article.id().empty()) return absl::InvalidArgumentError("Article.id is empty");
-  if (article.body().empty()) return absl::InvalidArgumentError("Article.body is empty");
-  return coder.CodeArticle(article);
+  return Extract(coder, {}, record_value, ExtractorOptions{}, /*check_key=*/false).events;
 }
 
 Extractor::Extractor(ExtractorOptions options, const coder::Coder& coder)
-    : options_(std::move(options)), coder_(coder) {}
+    : options_(std::move(options)), coder_(coder), last_summary_(Clock::now()) {}
+
+Extractor::~Extractor() = default;
+
+void Extractor::LogPoison(PoisonKind kind, const std::string& where, const absl::Status& error) {
+  bool& logged = logged_[static_cast<std::size_t>(kind)];
+  if (!logged) {
+    logged = true;
+    spdlog::warn("extractor: dead-lettering {} to {} ({}): {}; further {} records are only counted",
+                 where, options_.dlq_topic, PoisonKindCode(kind), StatusText(error),
+                 PoisonKindCode(kind));
+  } else {
+    spdlog::debug("extractor: dead-lettering {} ({}): {}", where, PoisonKindCode(kind),
+                  StatusText(error));
+  }
+}
+
+void Extractor::LogSummaryIfDue(bool force) {
+  const int64_t dead = stats_.dead_lettered.load();
+  if (!force &&
+      (dead == dead_lettered_at_summary_ || Clock::now() - last_summary_ < kSummaryInterval)) {
+    return;
+  }
+  std::string kinds;
+  for (int i = 0; i < kPoisonKinds; ++i) {
+    if (const int64_t n = stats_.dead_lettered_by_kind[static_cast<std::size_t>(i)].load(); n > 0) {
+      absl::StrAppend(&kinds, kinds.empty() ? "" : ", ",
+                      std::string(PoisonKindCode(static_cast<PoisonKind>(i))), "=", n);
+    }
+  }
+  spdlog::info(
+      "extractor: {} articles, {} events, {} dead-lettered{}{}{}, {} transactions, {} aborted, "
+      "{} records dropped at rebalances",
+      stats_.articles.load(), stats_.events.load(), dead, kinds.empty() ? "" : " (", kinds,
+      kinds.empty() ? "" : ")", stats_.transactions.load(), stats_.aborted.load(),
+      stats_.dropped_records.load());
+  last_summary_ = Clock::now();
+  dead_lettered_at_summary_ = dead;
+}
+
+namespace {
+
+// Codes a prefix of `batch` (all of it unless coding takes longer than kBatchCodingBudget) into
+// the records to produce. Poison is logged through `log_poison`.
+Coded CodeBatch(
+    const std::vector<kafka::Message>& batch, const ExtractorOptions& options,
+    const coder::Coder& coder,
+    const std::function<void(PoisonKind, const std::string&, const absl::Status&)>& log_poison) {
+  Coded coded;
+  const auto started = Clock::now();
+  for (const kafka::Message& message : batch) {
+    if (coded.done > 0 && Clock::now() - started > kBatchCodingBudget) break;
+    ++coded.done;
+    ExtractResult result = ExtractArticle(coder, message.key, message.value, options);
+    if (result.events.ok()) {
+      std::vector<Output> events;
+      events.reserve(result.events->size());
+      for (const dyad::v1::Event& event : *result.events) {
+        Output out{options.events_topic, DyadKey(event), event.SerializeAsString(), {}};
+        if (out.key.size() + out.value.size() > kMaxOutputRecordBytes) {
+          result = ExtractResult{
+              absl::InvalidArgumentError(absl::StrCat(
+                  "event ", event.id(), " would be a record of ", out.key.size() + out.value.size(),
+                  " bytes, over the producer's limit of ", kMaxOutputRecordBytes)),
+              PoisonKind::kOutputTooLarge};
+          break;
+        }
+        events.push_back(std::move(out));
+      }
+      if (result.events.ok()) {
+        coded.events += static_cast<int64_t>(events.size());
+        std::move(events.begin(), events.end(), std::back_inserter(coded.outputs));
+        continue;
+      }
+    }
+    log_poison(result.kind, Where(message), result.events.status());
+    coded.outputs.push_back(
+        DeadLetter(message, result.kind, result.events.status(), options.dlq_topic));
+    ++coded.dead[static_cast<std::size_t>(result.kind)];
+  }
+  return coded;
+}
+
+}  // namespace
 
 absl::Status Extractor::Run(const std::atomic<bool>& stop, const std::function<void()>& on_ready) {
-  for (const char* topic : {kafka::kArticlesTopic, kafka::kEventsTopic, kafka::kArticlesDlqTopic}) {
+  if (options_.articles_topic.empty() || options_.events_topic.empty() ||
+      options_.dlq_topic.empty()) {
+    return absl::InvalidArgumentError("extractor: the articles, events and DLQ topics must be set");
+  }
+  if (options_.max_batch < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("extractor: max_batch must be >= 1, got ", options_.max_batch));
+  }
+  for (const std::string* topic :
+       {&options_.articles_topic, &options_.events_topic, &options_.dlq_topic}) {
     auto status = kafka::EnsureTopic(options_.client,
-                                     {topic, options_.partitions, options_.replication_factor});
+                                     {*topic, options_.partitions, options_.replication_factor});
     if (!status.ok()) return status;
   }
+  auto status = options_.transactional_id.empty() ? RunAtLeastOnce(stop, on_ready)
+                                                  : RunExactlyOnce(stop, on_ready);
+  LogSummaryIfDue(/*force=*/true);
+  return status;
+}
 
+absl::Status Extractor::RunExactlyOnce(const std::atomic<bool>& stop,
+                                       const std::function<void()>& on_ready) {
+  const std::string& txn_id = options_.transactional_id;
   kafka::ProducerOptions producer_options;
   producer_options.client = options_.client;
   producer_options.client.client_id = options_.client.client_id + "-extractor";
-  auto producer = kafka::Producer::Create(producer_options);
-  if (!producer.ok()) return producer.status();
+  producer_options.transactional_id = txn_id;
+  producer_options.client.properties.try_emplace("transaction.timeout.ms",
+                                                 std::to_string(options_.transaction_timeout_ms));
+  auto producer_or = kafka::Producer::Create(producer_options);
+  if (!producer_or.ok()) return producer_or.status();
+  kafka::Producer& producer = **producer_or;
+  // Fences an older incarnation with this id and aborts its open transaction, if any.
+  if (auto s = RetryUnavailable("init transactions", kInitRetries,
+                                [&] { return producer.InitTransactions(kTxnCallTimeout); });
+      !s.ok()) {
+    return ExplainFatal(s, txn_id);
+  }
+
+  kafka::ConsumerOptions consumer_options{.client = options_.client,
+                                          .group_id = options_.group_id,
+                                          .isolation_level = "read_committed",
+                                          .commit_offsets = false};
+  auto consumer_or = kafka::Consumer::Create(consumer_options);
+  if (!consumer_or.ok()) return consumer_or.status();
+  kafka::Consumer& consumer = **consumer_or;
+  if (auto s = consumer.Subscribe({options_.articles_topic}); !s.ok()) return s;
+  if (on_ready) on_ready();
+  spdlog::info("extractor: consuming {} in group {}, exactly-once as transactional id '{}'",
+               options_.articles_topic, options_.group_id, txn_id);
+
+  auto log_poison = [this](PoisonKind kind, const std::string& where, const absl::Status& error) {
+    LogPoison(kind, where, error);
+  };
+  std::vector<kafka::Message> batch;
+  int consecutive_aborts = 0;
+  while (!stop.load()) {
+    LogSummaryIfDue(false);
+    if (auto s = Gather(consumer, stop, options_.max_batch, batch, stats_); !s.ok()) return s;
+    if (batch.empty()) continue;
+    const Coded coded = CodeBatch(batch, options_, coder_, log_poison);
+    const auto next_offsets = Offsets(batch, 0, coded.done, /*first=*/false);
+
+    // One transaction: the batch's events and dead letters, and the articles' next offsets.
+    absl::Status status = producer.BeginTransaction();
+    if (status.ok()) {
+      status = ProduceAll(producer, coded.outputs, {});
+      if (absl::IsUnavailable(status)) status = absl::AbortedError(status.message());
+    }
+    if (status.ok()) {
+      status = RetryUnavailable("send offsets to transaction", kTxnRetries, [&] {
+        return producer.SendOffsetsToTransaction(consumer, next_offsets, kTxnCallTimeout);
+      });
+    }
+    if (status.ok()) {
+      status = RetryUnavailable("commit transaction", kTxnRetries,
+                                [&] { return producer.CommitTransaction(kTxnCallTimeout); });
+    }
+    if (status.ok()) {
+      stats_.transactions.fetch_add(1);
+      stats_.articles.fetch_add(static_cast<int64_t>(coded.done));
+      stats_.events.fetch_add(coded.events);
+      for (std::size_t k = 0; k < coded.dead.size(); ++k) {
+        stats_.dead_lettered_by_kind[k].fetch_add(coded.dead[k]);
+        stats_.dead_lettered.fetch_add(coded.dead[k]);
+      }
+      consecutive_aborts = 0;
+      // Articles past the coding budget: read again in the next batch.
+      if (coded.done < batch.size()) {
+        if (auto s = Rewind(consumer, batch, coded.done, batch.size()); !s.ok()) return s;
+      }
+      continue;
+    }
+    if (!absl::IsAborted(status)) return ExplainFatal(status, txn_id);
+
+    // Abort, rewind the batch's partitions to where it began, redo.
+    stats_.aborted.fetch_add(1);
+    spdlog::warn("extractor: aborting the transaction of {} records and redoing them: {}",
+                 batch.size(), std::string(status.message()));
+    if (auto s = RetryUnavailable("abort transaction", kTxnRetries,
+                                  [&] { return producer.AbortTransaction(kTxnCallTimeout); });
+        !s.ok()) {
+      return ExplainFatal(
+          absl::Status(
+              s.code() == absl::StatusCode::kAborted ? absl::StatusCode::kUnavailable : s.code(),
+              absl::StrCat("extractor: cannot abort the transaction (", s.message(),
+                           "); exiting: a restart with the same transactional id aborts "
+                           "it and resumes from the committed offsets")),
+          txn_id);
+    }
+    if (auto s = Rewind(consumer, batch, 0, batch.size()); !s.ok()) return s;
+    ++consecutive_aborts;
+    std::this_thread::sleep_for(
+        std::min(milliseconds(5000), kRetryBackoff * (1 << std::min(consecutive_aborts, 5))));
+  }
+  spdlog::info("extractor: stopping after {} articles, {} events, {} dead-lettered",
+               stats_.articles.load(), stats_.events.load(), stats_.dead_lettered.load());
+  // commit_offsets=false: closing commits nothing, it only leaves the group.
+  return consumer.Close();
+}
+
+absl::Status Extractor::RunAtLeastOnce(const std::atomic<bool>& stop,
+                                       const std::function<void()>& on_ready) {
+  kafka::ProducerOptions producer_options;
+  producer_options.client = options_.client;
+  producer_options.client.client_id = options_.client.client_id + "-extractor";
+  auto producer_or = kafka::Producer::Create(producer_options);
+  if (!producer_or.ok()) return producer_or.status();
+  kafka::Producer& producer = **producer_or;
 
   kafka::ConsumerOptions consumer_options{.client = options_.client, .group_id = options_.group_id};
-  auto consumer = kafka::Consumer::Create(consumer_options);
-  if (!consumer.ok()) return consumer.status();
-  if (auto status = (*consumer)->Subscribe({kafka::kArticlesTopic}); !status.ok()) return status;
+  auto consumer_or = kafka::Consumer::Create(consumer_options);
+  if (!consumer_or.ok()) return consumer_or.status();
+  kafka::Consumer& consumer = **consumer_or;
+  if (auto s = consumer.Subscribe({options_.articles_topic}); !s.ok()) return s;
   if (on_ready) on_ready();
-  spdlog::info("extractor: consuming {} in group {}", kafka::kArticlesTopic, options_.group_id);
+  spdlog::info("extractor: consuming {} in group {}, at-least-once", options_.articles_topic,
+               options_.group_id);
 
+  auto log_poison = [this](PoisonKind kind, const std::string& where, const absl::Status& error) {
+    LogPoison(kind, where, error);
+  };
+  struct Failures {
+    std::mutex mutex;
+    int failed = 0;
+    absl::Status first_error;
+  };
   std::vector<kafka::Message> batch;
   while (!stop.load()) {
-    batch.clear();
-    // Fill a batch: block for the first record, then take what is already there.
-    while (static_cast<int>(batch.size()) < options_.max_batch && !stop.load()) {
-      auto polled = (*consumer)->Poll(batch.empty() ? kPollTimeout : milliseconds(0));
-      if (!polled.ok()) return polled.status();
-      if (!polled->has_value()) break;
-      batch.push_back(std::move(**polled));
-    }
+    LogSummaryIfDue(false);
+    if (auto s = Gather(consumer, stop, options_.max_batch, batch, stats_); !s.ok()) return s;
     if (batch.empty()) continue;
+    const Coded coded = CodeBatch(batch, options_, coder_, log_poison);
 
-    Pending pending;
-    auto on_delivery = [&pending](const kafka::DeliveryReport& report) { pending.Record(report); };
-    for (const kafka::Message& message : batch) {
-      absl::StatusOr<std::vector<dyad::v1::Event>> events =
-          static_cast<int64_t>(message.value.size()) > options_.max_record_bytes
-              ? absl::InvalidArgumentError("record of " + std::to_string(message.value.size()) +
-                                           " bytes is over --max-record-bytes")
-              : ExtractRecord(coder_, message.value);
-      absl::Status produced;
-      if (events.ok()) {
-        for (const dyad::v1::Event& event : *events) {
-          produced = (*producer)->Produce(kafka::kEventsTopic, DyadKey(event),
-                                          event.SerializeAsString(), on_delivery);
-          if (!produced.ok()) break;
-          stats_.events.fetch_add(1);
-        }
-      } else {
-        spdlog::warn("extractor: dead-lettering {}[{}]@{}: {}", message.topic, message.partition,
-                     message.offset, std::string(events.status().message()));
-        kafka::Headers headers = {
-            {"dyad-error", DeadLetterReason(events.status())},
-            {"dyad-origin-topic", message.topic},
-            {"dyad-origin-partition", std::to_string(message.partition)},
-            {"dyad-origin-offset", std::to_string(message.offset)},
-        };
-        produced = (*producer)->Produce(kafka::kArticlesDlqTopic, message.key, message.value,
-                                        on_delivery, headers);
-        stats_.dead_lettered.fetch_add(1);
-      }
-      if (!produced.ok()) {
-        // The local queue is full or the producer failed: wait for what is in flight, then
-        // stop without storing offsets, so a restart re-codes this batch.
-        (*producer)->Flush(kFlushTimeout);
-        return produced;
-      }
+    Failures failures;
+    auto on_delivery = [&failures](const kafka::DeliveryReport& report) {
+      if (report.status.ok()) return;
+      std::lock_guard lock(failures.mutex);
+      if (failures.failed++ == 0) failures.first_error = report.status;
+    };
+    if (auto s = ProduceAll(producer, coded.outputs, on_delivery); !s.ok()) {
+      // Wait for what is in flight (the callbacks reference `failures`), then stop without
+      // storing offsets, so a restart re-codes this batch.
+      producer.Flush(kFlushTimeout);
+      return s;
     }
-
-    if (const int left = (*producer)->Flush(kFlushTimeout); left > 0) {
-      return absl::UnavailableError(std::to_string(left) +
-                                    " event records not delivered in time; offsets not stored, "
-                                    "the batch will be re-coded on restart");
+    if (const int left = producer.Flush(kFlushTimeout); left > 0) {
+      return absl::UnavailableError(absl::StrCat(
+          left,
+          " records not delivered in time; offsets not stored, the batch will be re-coded "
+          "on restart"));
     }
-    if (pending.failed > 0) {
-      return absl::UnavailableError(std::to_string(pending.failed) +
-                                    " event records failed: " + pending.first_error.ToString() +
-                                    "; offsets not stored, the batch will be re-coded on restart");
+    if (failures.failed > 0) {
+      return absl::UnavailableError(
+          absl::StrCat(failures.failed, " records failed: ", failures.first_error.ToString(),
+                       "; offsets not stored, the batch will be re-coded on restart"));
     }
-    for (const kafka::Message& message : batch) {
-      if (auto status = (*consumer)->StoreOffset(message); !status.ok()) return status;
-      stats_.articles.fetch_add(1);
+    for (std::size_t i = 0; i < coded.done; ++i) {
+      if (auto s = consumer.StoreOffset(batch[i]); !s.ok()) return s;
+    }
+    stats_.articles.fetch_add(static_cast<int64_t>(coded.done));
+    stats_.events.fetch_add(coded.events);
+    for (std::size_t k = 0; k < coded.dead.size(); ++k) {
+      stats_.dead_lettered_by_kind[k].fetch_add(coded.dead[k]);
+      stats_.dead_lettered.fetch_add(coded.dead[k]);
+    }
+    if (coded.done < batch.size()) {
+      if (auto s = Rewind(consumer, batch, coded.done, batch.size()); !s.ok()) return s;
     }
   }
   spdlog::info("extractor: stopping after {} articles, {} events, {} dead-lettered",
                stats_.articles.load(), stats_.events.load(), stats_.dead_lettered.load());
-  return (*consumer)->Close();
+  return consumer.Close();
 }
 
 }  // namespace dyad::extractor

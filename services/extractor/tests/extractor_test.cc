@@ -71,6 +71,54 @@ TEST(ExtractRecord, CodesTheSeedArticle) {
   EXPECT_TRUE(consult);
 }
 
+TEST(ExtractArticle, EachKindOfPoison) {
+  const auto& coder = SharedCoder();
+  ExtractorOptions options;
+  options.max_record_bytes = 1000;
+  auto kind = [&](std::string_view key, std::string_view value) {
+    auto result = ExtractArticle(coder, key, value, options);
+    EXPECT_FALSE(result.events.ok());
+    return PoisonKindCode(result.kind);
+  };
+  EXPECT_EQ(kind("k", std::string(1001, 'x')), "too-large");
+  EXPECT_EQ(kind("k", ""), "empty-value");
+  EXPECT_EQ(kind("k", "\xff\xff\xff\xff garbage"), "not-protobuf");
+  dyad::v1::Event event;
+  event.set_id("e-1");
+  event.set_sentence_index(2);
+  EXPECT_EQ(kind("k", event.SerializeAsString()), "wrong-type");
+  dyad::v1::Article article;
+  article.set_body("Pakistan praised India.");
+  EXPECT_EQ(kind("k", article.SerializeAsString()), "no-id");
+  article.set_id("a-1");
+  EXPECT_EQ(kind("", article.SerializeAsString()), "empty-key");
+  article.clear_body();
+  EXPECT_EQ(kind("k", article.SerializeAsString()), "no-body");
+  article.set_body("Pakistan praised India.");
+  EXPECT_TRUE(ExtractArticle(coder, "k", article.SerializeAsString(), options).events.ok());
+}
+
+// The per-article time limit: an article the coder cannot finish in time is time-limit
+// (DEADLINE_EXCEEDED); without a limit the same article is coded.
+TEST(ExtractArticle, TimeLimit) {
+  dyad::v1::Article article = SeedArticle();
+  std::string body;
+  while (body.size() < 400 * 1024) body += article.body() + "\n\n";
+  article.set_body(body);
+  ExtractorOptions options;
+  options.max_record_bytes = 1 << 20;
+  options.article_time_limit = milliseconds(0);  // none
+  auto unlimited = ExtractArticle(SharedCoder(), "k", article.SerializeAsString(), options);
+  ASSERT_TRUE(unlimited.events.ok()) << unlimited.events.status();
+  EXPECT_FALSE(unlimited.events->empty());
+  // 1 ms is used up before the first sentence: normalizing 400 KB alone takes longer.
+  options.article_time_limit = milliseconds(1);
+  auto limited = ExtractArticle(SharedCoder(), "k", article.SerializeAsString(), options);
+  ASSERT_FALSE(limited.events.ok());
+  EXPECT_EQ(PoisonKindCode(limited.kind), "time-limit");
+  EXPECT_EQ(limited.events.status().code(), absl::StatusCode::kDeadlineExceeded);
+}
+
 // The whole stage on the embedded broker: good articles become events keyed by dyad, junk is
 // dead-lettered with its origin, and the extractor keeps going.
 TEST(Extractor, CodesArticlesAndDeadLettersJunk) {
