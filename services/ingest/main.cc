@@ -37,7 +37,9 @@ int main(int argc, char** argv) {
   int partitions = 6;
   int replication_factor = 1;
   std::size_t max_article_bytes = 1024 * 1024;
-  int delivery_timeout_ms = 30000;
+  std::string articles_topic = dyad::kafka::kArticlesTopic;
+  int delivery_timeout_ms = 10000;
+  int flush_timeout_ms = 10000;
   int workers = 16;
   std::size_t dedup_capacity = 100000;
   app.add_option("--brokers", client.brokers, "Kafka bootstrap servers (host:port,...)")
@@ -59,11 +61,19 @@ int main(int argc, char** argv) {
                  "Largest article text accepted, in bytes")
       ->envname("DYAD_MAX_ARTICLE_BYTES")
       ->check(CLI::Range(std::size_t{1}, std::size_t{64} * 1024 * 1024));
-  app.add_option("--delivery-timeout-ms", delivery_timeout_ms,
-                 "How long Kafka may take to acknowledge an article before the call fails with "
-                 "UNAVAILABLE")
+  app.add_option("--articles-topic", articles_topic, "Kafka topic the articles are written to")
+      ->envname("DYAD_ARTICLES_TOPIC");
+  app.add_option("--delivery-timeout-ms,--delivery-timeout", delivery_timeout_ms,
+                 "How long Kafka may take to acknowledge an article (ms) before the call fails "
+                 "with UNAVAILABLE: callers learn of a broker outage within about this long")
       ->envname("DYAD_INGEST_DELIVERY_TIMEOUT_MS")
       ->check(CLI::Range(100, 600000));
+  app.add_option("--flush-timeout-ms,--flush-timeout", flush_timeout_ms,
+                 "On SIGTERM/SIGINT: how long records in flight may still take to be "
+                 "acknowledged (ms); the calls of those left get UNAVAILABLE and are counted in "
+                 "the log")
+      ->envname("DYAD_INGEST_FLUSH_TIMEOUT_MS")
+      ->check(CLI::Range(0, 600000));
   app.add_option("--workers", workers, "Threads publishing to Kafka (articles in flight)")
       ->envname("DYAD_INGEST_WORKERS")
       ->check(CLI::Range(1, 1024));
@@ -93,7 +103,8 @@ int main(int argc, char** argv) {
     return Fail("--listen '" + listen + "' is not host:port (e.g. 127.0.0.1:50051)");
   }
 
-  const dyad::kafka::TopicSpec topic{dyad::kafka::kArticlesTopic, partitions, replication_factor};
+  if (articles_topic.empty()) return Fail("--articles-topic must not be empty");
+  const dyad::kafka::TopicSpec topic{articles_topic, partitions, replication_factor};
   if (auto status = dyad::kafka::EnsureTopic(client, topic); !status.ok()) {
     return Fail("cannot create topic " + topic.name + " on " + client.brokers + ": " +
                 std::string(status.message()));
@@ -102,6 +113,9 @@ int main(int argc, char** argv) {
   dyad::ingest::KafkaWriterOptions writer_options;
   writer_options.producer.client = client;
   writer_options.producer.delivery_timeout_ms = delivery_timeout_ms;
+  // Shutdown waits --flush-timeout-ms itself (Publisher::Close); the destructor need not wait.
+  writer_options.producer.close_timeout_ms = 0;
+  writer_options.topic = articles_topic;
   // Body plus title, URL, summary and the rest of the Article.
   writer_options.max_record_bytes = max_article_bytes + 64 * 1024;
   auto writer = dyad::ingest::MakeKafkaWriter(writer_options);
@@ -128,10 +142,19 @@ int main(int argc, char** argv) {
   while (!dyad::core::WaitForShutdown(std::chrono::seconds(1))) {
   }
   spdlog::info("dyad-ingest: shutting down");
+  // New calls get UNAVAILABLE; records in flight get --flush-timeout-ms to be acknowledged, then
+  // their calls get UNAVAILABLE too (every caller hears of its article: nothing is dropped
+  // silently). Then the server stops (the calls are finished by now) and the workers join.
+  service.StopAccepting();
+  const int left = publisher.Close(std::chrono::milliseconds(flush_timeout_ms));
+  if (left > 0) {
+    spdlog::warn(
+        "dyad-ingest: {} records were not delivered: Kafka did not acknowledge them within "
+        "--flush-timeout-ms={} (their callers got UNAVAILABLE and may retry)",
+        left, flush_timeout_ms);
+  }
   (*server)->Shutdown(std::chrono::seconds(5));
   service.Shutdown();
-  const int left = publisher.Flush(std::chrono::seconds(10));
-  if (left > 0) spdlog::warn("dyad-ingest: {} records were not acknowledged before exit", left);
   const auto& stats = service.stats();
   spdlog::info("dyad-ingest: stopped ({} published, {} duplicates, {} rejected, {} failed)",
                stats.published.load(), stats.duplicates.load(), stats.rejected.load(),

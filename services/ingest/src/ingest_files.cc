@@ -64,6 +64,13 @@ IngestSummary IngestFiles(const std::vector<std::string>& paths, const IngestFil
     auto shared = std::make_shared<std::pair<SourceRecord, dyad::v1::Article>>(std::move(record),
                                                                                *std::move(article));
     pool.Submit([&, shared] {
+      {
+        std::lock_guard lock(mu);
+        if (!summary.status.ok()) {  // ingest stopped: do not start another publish
+          summary.failed++;
+          return;
+        }
+      }
       auto result = publish(shared->first, shared->second);
       if (!result.ok() && result.status().code() == absl::StatusCode::kInvalidArgument) {
         reject(RecordError{shared->first.file, shared->first.line, result.status()});
@@ -71,6 +78,7 @@ IngestSummary IngestFiles(const std::vector<std::string>& paths, const IngestFil
       }
       std::lock_guard lock(mu);
       if (!result.ok()) {
+        summary.failed++;
         if (summary.status.ok()) summary.status = result.status();
         spdlog::debug("ingest: {}:{}: {}", shared->first.file, shared->first.line,
                       std::string(result.status().message()));

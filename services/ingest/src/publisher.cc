@@ -56,12 +56,14 @@ absl::StatusOr<PublishResult> Publisher::Publish(const dyad::v1::Article& articl
     if (status.code() == absl::StatusCode::kInternal) return status;
     return absl::UnavailableError(
         Cat("Kafka did not acknowledge article ", id, ": ", status.message(),
-            "; retry later (the article id is stable, a retry never doubles it)"));
+            "; retry later (the article id is stable: downstream counts it once)"));
   }
   return PublishResult{id, false};
 }
 
 int Publisher::Flush(std::chrono::milliseconds timeout) { return writer_->Flush(timeout); }
+
+int Publisher::Close(std::chrono::milliseconds timeout) { return writer_->Close(timeout); }
 
 std::size_t Publisher::remembered() const {
   std::lock_guard lock(mu_);

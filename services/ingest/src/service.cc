@@ -245,6 +245,8 @@ IngestServiceImpl::IngestServiceImpl(Publisher& publisher, ServiceOptions option
 
 IngestServiceImpl::~IngestServiceImpl() { Shutdown(); }
 
+void IngestServiceImpl::StopAccepting() { shutting_down_.store(true); }
+
 void IngestServiceImpl::Shutdown() {
   shutting_down_.store(true);
   pool_->Shutdown();

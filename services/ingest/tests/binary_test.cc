@@ -3,10 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "dyad/core/subprocess.h"
 #include "dyad/kafka/embedded_broker.h"
 #include "dyad/v1/ingest_service.grpc.pb.h"
+#include "test_util.h"
 
 namespace dyad::ingest {
 namespace {
@@ -49,6 +54,76 @@ TEST(DyadIngestBinary, ServesAndStopsCleanlyOnSigterm) {
   auto code = child->Wait(std::chrono::seconds(20));
   ASSERT_TRUE(code.ok()) << code.status();
   EXPECT_EQ(*code, 0);
+}
+
+// Records in flight with the brokers gone, then SIGTERM: the process exits within the flush
+// timeout, the callers of those records get UNAVAILABLE, and the log says how many were not
+// delivered.
+TEST(DyadIngestBinary, SigtermWithBrokersDownFailsInFlightCallsAndCountsThem) {
+  auto broker = kafka::EmbeddedBroker::Start(1);
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  testing::TempDir dir;
+  const auto log = dir.path() / "stderr.log";
+  // stderr to a file (Subprocess inherits it), through a shell that execs the binary.
+  std::vector<std::string> argv = {"/bin/sh",
+                                   "-c",
+                                   std::string("exec \"$0\" \"$@\" 2>'") + log.string() + "'",
+                                   DYAD_INGEST_BINARY,
+                                   "--brokers=" + (*broker)->bootstrap_servers(),
+                                   "--listen=127.0.0.1:0",
+                                   "--partitions=2",
+                                   "--articles-topic=dyad.test.sigterm",
+                                   "--delivery-timeout=60000",
+                                   "--flush-timeout=1500"};
+  auto started = core::Subprocess::Start(argv, {"DYAD_LOG_LEVEL=info"});
+  ASSERT_TRUE(started.ok()) << started.status();
+  auto child = *std::move(started);
+  auto line = child->ReadLine(std::chrono::seconds(60));
+  ASSERT_TRUE(line.ok()) << line.status();
+  const std::string address = line->substr(std::string("dyad-ingest listening on ").size());
+  auto stub =
+      v1::IngestService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+
+  ASSERT_TRUE((*broker)->SetBrokerDown().ok());
+  constexpr int kCalls = 4;
+  std::vector<grpc::Status> results(kCalls);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCalls; ++i) {
+    callers.emplace_back([&, i] {
+      v1::PublishRequest request;
+      request.set_url("https://x.org/sigterm/" + std::to_string(i));
+      request.set_text("In flight when the process was told to stop.");
+      v1::PublishResponse response;
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + seconds(60));
+      results[static_cast<std::size_t>(i)] = stub->Publish(&context, request, &response);
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // the calls wait for Kafka now
+  const auto start = std::chrono::steady_clock::now();
+  child->Signal(SIGTERM);
+  auto code = child->Wait(std::chrono::seconds(30));
+  const auto took = std::chrono::steady_clock::now() - start;
+  for (auto& caller : callers) caller.join();
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
+  // The flush timeout (1.5 s) plus the server's and workers' stop, far below the 60 s delivery
+  // timeout the records would otherwise wait for.
+  EXPECT_LT(took, std::chrono::seconds(8));
+  for (const auto& result : results) {
+    EXPECT_EQ(result.error_code(), grpc::StatusCode::UNAVAILABLE) << result.error_message();
+  }
+  std::ifstream in(log);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::printf(
+      "SIGTERM to exit with %d records in flight, brokers down: %lld ms; log:\n%s", kCalls,
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()),
+      text.str().c_str());
+  EXPECT_NE(text.str().find(std::to_string(kCalls) + " records were not delivered"),
+            std::string::npos)
+      << text.str();
+  EXPECT_NE(text.str().find(std::to_string(kCalls) + " failed"), std::string::npos) << text.str();
 }
 
 TEST(DyadIngestBinary, BadFlagsExitOne) {

@@ -216,6 +216,10 @@ TEST(IngestFiles, StopsWhenPublishingFails) {
   EXPECT_EQ(summary.published, 0);
   EXPECT_LT(f.state->calls.load(), 10);  // stopped early, did not try all 100
   EXPECT_EQ(summary.files, 1);
+  // Every record read was counted as failed (those queued behind the failure were not tried).
+  EXPECT_GE(summary.failed, 1);
+  EXPECT_EQ(summary.failed, summary.records);
+  EXPECT_GE(summary.failed, f.state->calls.load());
 }
 
 TEST(IngestFiles, CustomPublisherMayRejectRecords) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <set>
@@ -339,8 +340,16 @@ TEST_F(IngestServiceTest, DownedBrokerIsUnavailableAndARetryLaterWorks) {
   ASSERT_TRUE(broker_->SetBrokerDown().ok());
   PublishResponse response;
   const PublishRequest request = Request("https://x.org/retry", "Retry me.");
+  const auto start = std::chrono::steady_clock::now();
   const auto down = stack->Publish(request, &response);
+  const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE) << down.error_message();
+  EXPECT_NE(down.error_message().find("retry"), std::string::npos) << down.error_message();
+  // Bounded: the delivery timeout (1.5 s) plus librdkafka's timeout scan, well under the 5 s slack.
+  EXPECT_LT(took, std::chrono::milliseconds(1500 + 5000));
+  std::printf(
+      "time to UNAVAILABLE with the broker down (delivery timeout 1500 ms): %lld ms\n",
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
   ASSERT_TRUE(broker_->SetBrokerUp().ok());
   grpc::Status up;
   for (int attempt = 0; attempt < 10; ++attempt) {  // the client reconnects with backoff
@@ -349,6 +358,129 @@ TEST_F(IngestServiceTest, DownedBrokerIsUnavailableAndARetryLaterWorks) {
   }
   ASSERT_TRUE(up.ok()) << up.error_message();
   EXPECT_FALSE(response.duplicate());  // the failed attempt was not remembered
+  const auto records = ReadArticles(1);
+  ASSERT_EQ(records.size(), 1u);  // the failed attempt wrote nothing, the retry once
+  EXPECT_EQ(records[0].key, response.article_id());
+}
+
+// Fault test 6 in small: articles published while the broker is down all fail UNAVAILABLE; the
+// callers retry until OK once it is back; the topic then holds every article, each once.
+TEST_F(IngestServiceTest, OutageThenRetriesEndWithEveryArticleOnce) {
+  auto stack = Stack::Start(broker_->bootstrap_servers(), 1500);
+  ASSERT_NE(stack, nullptr);
+  constexpr int kArticles = 24;
+  std::vector<PublishRequest> requests;
+  for (int i = 0; i < kArticles; ++i) {
+    requests.push_back(Request("https://x.org/outage/" + std::to_string(i),
+                               "Article " + std::to_string(i) + " of the outage."));
+  }
+  // A few go through before the outage.
+  PublishResponse response;
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(stack->Publish(requests[i], &response).ok());
+  ASSERT_TRUE(broker_->SetBrokerDown().ok());
+  std::atomic<int> unavailable{0};
+  std::atomic<int> ok_during_outage{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 4 + t; i < kArticles; i += 4) {
+        PublishResponse r;
+        const auto status = stack->Publish(requests[static_cast<std::size_t>(i)], &r);
+        if (status.error_code() == grpc::StatusCode::UNAVAILABLE) unavailable++;
+        if (status.ok()) ok_during_outage++;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(unavailable.load(), kArticles - 4);
+  EXPECT_EQ(ok_during_outage.load(), 0);
+  ASSERT_TRUE(broker_->SetBrokerUp().ok());
+  // Every caller retries every article (the first four too, as a client that lost its answers
+  // would) until OK.
+  std::set<std::string> ids;
+  int duplicates = 0;
+  for (const auto& request : requests) {
+    grpc::Status status(grpc::StatusCode::UNKNOWN, "not tried yet");
+    for (int attempt = 0; attempt < 20 && !status.ok(); ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      status = stack->Publish(request, &response);
+    }
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ids.insert(response.article_id());
+    duplicates += response.duplicate() ? 1 : 0;
+  }
+  EXPECT_EQ(duplicates, 4);  // the four published before the outage
+  const auto records = ReadArticles(kArticles);
+  std::map<std::string, int> per_id;
+  for (const auto& record : records) per_id[record.key]++;
+  std::printf("outage: %d articles, %zu records, %zu distinct ids\n", kArticles, records.size(),
+              per_id.size());
+  EXPECT_EQ(per_id.size(), static_cast<std::size_t>(kArticles));
+  for (const auto& id : ids) EXPECT_EQ(per_id[id], 1) << id;
+}
+
+// A Write that stops waiting before librdkafka gives the record up leaves the record queued; the
+// retry waits for that record instead of producing a second one.
+TEST_F(IngestServiceTest, RetryAfterALocalTimeoutWaitsForTheFirstAttempt) {
+  KafkaWriterOptions options;
+  options.producer.client.brokers = broker_->bootstrap_servers();
+  options.producer.delivery_timeout_ms = 60000;
+  options.producer.close_timeout_ms = 1000;
+  options.ack_wait_ms = 1000;
+  auto writer = MakeKafkaWriter(options);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  dyad::v1::Article article;
+  article.set_id("u-local-timeout");
+  article.set_body("Body.");
+  const std::string value = article.SerializeAsString();
+  ASSERT_TRUE(broker_->SetBrokerDown().ok());
+  const auto start = std::chrono::steady_clock::now();
+  const auto first = (*writer)->Write(article.id(), value);
+  EXPECT_EQ(first.code(), absl::StatusCode::kUnavailable) << first;
+  EXPECT_NE(first.message().find("not written twice"), std::string::npos) << first;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  // Still down: the retry waits for the first attempt again and gives up again, writing nothing.
+  EXPECT_EQ((*writer)->Write(article.id(), value).code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(broker_->SetBrokerUp().ok());
+  absl::Status retry;
+  for (int attempt = 0; attempt < 30; ++attempt) {
+    retry = (*writer)->Write(article.id(), value);
+    if (retry.ok()) break;
+  }
+  ASSERT_TRUE(retry.ok()) << retry;
+  EXPECT_EQ((*writer)->Flush(std::chrono::seconds(5)), 0);
+  const auto records = ReadArticles(1);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].key, article.id());
+}
+
+// Close (shutdown): records Kafka does not acknowledge within the timeout fail their Write with
+// UNAVAILABLE at once, and are counted.
+TEST_F(IngestServiceTest, CloseFailsTheWritesStillWaitingAndCountsThem) {
+  KafkaWriterOptions options;
+  options.producer.client.brokers = broker_->bootstrap_servers();
+  options.producer.delivery_timeout_ms = 60000;
+  options.producer.close_timeout_ms = 0;
+  auto writer = MakeKafkaWriter(options);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  ASSERT_TRUE(broker_->SetBrokerDown().ok());
+  std::vector<absl::Status> results(3);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back(
+        [&, i] { results[i] = (*writer)->Write("u-close-" + std::to_string(i), "value"); });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ((*writer)->Close(std::chrono::milliseconds(500)), 3);
+  for (auto& thread : threads) thread.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  for (const auto& result : results) {
+    EXPECT_EQ(result.code(), absl::StatusCode::kUnavailable) << result;
+    EXPECT_NE(result.message().find("shutting down"), std::string::npos) << result;
+  }
+  const auto after = (*writer)->Write("u-close-after", "value");
+  EXPECT_EQ(after.code(), absl::StatusCode::kUnavailable) << after;
 }
 
 TEST(IngestServiceUnreachable, KafkaOnAClosedPortIsUnavailable) {

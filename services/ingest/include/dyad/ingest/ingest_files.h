@@ -35,6 +35,9 @@ struct IngestSummary {
   int64_t duplicates = 0;
   // Records that failed validation (each has a line in `errors`).
   int64_t rejected = 0;
+  // Records not published because publishing failed (UNAVAILABLE...; see `status`), including
+  // records already read when the first failure stopped ingest. Records after them are not read.
+  int64_t failed = 0;
   // Paths or files that could not be used at all (missing, unsupported type, empty, too big).
   int64_t file_errors = 0;
   // "file:line: field: message" for each rejected record and each unusable file, in reading order

@@ -43,6 +43,10 @@ class RecordWriter {
   virtual absl::Status Write(std::string_view key, std::string_view value) = 0;
   // Waits up to `timeout` for records still in flight; returns how many are left (0 = none).
   virtual int Flush(std::chrono::milliseconds timeout) = 0;
+  // For shutdown: from now on Write fails with UNAVAILABLE; waits up to `timeout` for records in
+  // flight, then makes the Writes still waiting return UNAVAILABLE. Returns how many records were
+  // still unacknowledged (their callers got UNAVAILABLE). The default is Flush.
+  virtual int Close(std::chrono::milliseconds timeout);
 };
 
 struct KafkaWriterOptions {
@@ -53,11 +57,21 @@ struct KafkaWriterOptions {
   std::string topic = kafka::kArticlesTopic;
   // Largest serialized Article the writer must accept.
   std::size_t max_record_bytes = 2 * 1024 * 1024;
+  // How long Write waits for the delivery report; 0 = producer.delivery_timeout_ms + 5 s (the
+  // report normally comes by delivery_timeout_ms, when librdkafka gives the record up).
+  int ack_wait_ms = 0;
 };
 
-// A RecordWriter over dyad::kafka::Producer::ProduceSync (waits up to the delivery timeout plus
-// 5 s for each acknowledgement). INVALID_ARGUMENT for bad producer properties; does not contact
-// the brokers. The destructor flushes (ProducerOptions::close_timeout_ms).
+// A RecordWriter over dyad::kafka::Producer: Write produces one record and waits for its delivery
+// report (at most ack_wait_ms). A record whose Write gave up waiting may still be delivered later;
+// until its report arrives, a Write with the same key waits for it instead of producing a second
+// record, and if it was delivered the retry is answered OK without writing (so a retry after a
+// local timeout never doubles the record). A record that librdkafka itself timed out
+// (delivery_timeout_ms) may in rare cases have reached the broker anyway (the acknowledgement was
+// lost); its retry then writes a second record with the same key, which downstream dedups by
+// article id. A fatal producer error (INTERNAL) fails that Write and replaces the producer, so
+// retries work. INVALID_ARGUMENT for bad producer properties; does not contact the brokers. The
+// destructor flushes (ProducerOptions::close_timeout_ms), then drops what is left.
 absl::StatusOr<std::unique_ptr<RecordWriter>> MakeKafkaWriter(const KafkaWriterOptions& options);
 
 struct PublishResult {
@@ -80,6 +94,11 @@ class Publisher {
 
   // Waits for records in flight (see RecordWriter::Flush).
   int Flush(std::chrono::milliseconds timeout);
+
+  // Shutdown (see RecordWriter::Close): later Publishes are UNAVAILABLE; waits up to `timeout`
+  // for records in flight, then fails the Publishes still waiting with UNAVAILABLE. Returns how
+  // many records were not acknowledged.
+  int Close(std::chrono::milliseconds timeout);
 
   // Ids currently remembered (≤ dedup_capacity).
   std::size_t remembered() const;

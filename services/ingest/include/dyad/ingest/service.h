@@ -61,6 +61,11 @@ class IngestServiceImpl final : public dyad::v1::IngestService::CallbackService 
   IngestServiceImpl(Publisher& publisher, ServiceOptions options);
   ~IngestServiceImpl() override;
 
+  // New calls get UNAVAILABLE ("shutting down; retry") from now on; work already queued goes on.
+  // First step of a shutdown: then Publisher::Close (fails what Kafka does not acknowledge in
+  // time), shut the gRPC server down, Shutdown(). Idempotent.
+  void StopAccepting();
+
   // Stops taking new work (new calls get UNAVAILABLE), finishes what is queued, joins the
   // workers. Call after the gRPC server stopped. Idempotent.
   void Shutdown();
