@@ -65,7 +65,9 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Start(const PipelineOptions&
   if (!query.ok()) return query.status();
   pipeline->query_address_ = *query;
   for (int i = 0; i < options.extractors; ++i) {
-    auto extractor = start("dyad-extractor", {});
+    // The embedded broker (librdkafka's mock cluster) stores no transactional offsets and does
+    // not filter aborted records: exactly-once needs a real broker, so at-least-once here.
+    auto extractor = start("dyad-extractor", {"--delivery=at-least-once"});
     if (!extractor.ok()) return extractor.status();
   }
   auto ingest = start("dyad-ingest", {"--listen=" + options.ingest_listen});
