@@ -433,6 +433,9 @@ absl::Status Extractor::RunExactlyOnce(const std::atomic<bool>& stop,
   producer_options.client = options_.client;
   producer_options.client.client_id = options_.client.client_id + "-extractor";
   producer_options.transactional_id = txn_id;
+  // librdkafka wants message.timeout.ms <= transaction.timeout.ms.
+  producer_options.delivery_timeout_ms =
+      std::min(producer_options.delivery_timeout_ms, options_.transaction_timeout_ms);
   producer_options.client.properties.try_emplace("transaction.timeout.ms",
                                                  std::to_string(options_.transaction_timeout_ms));
   auto producer_or = kafka::Producer::Create(producer_options);
@@ -473,7 +476,13 @@ absl::Status Extractor::RunExactlyOnce(const std::atomic<bool>& stop,
     absl::Status status = producer.BeginTransaction();
     if (status.ok()) {
       status = ProduceAll(producer, coded.outputs, {});
-      if (absl::IsUnavailable(status)) status = absl::AbortedError(status.message());
+      // A produce error inside a transaction (e.g. its state forbids producing after an abortable
+      // error) is handled by aborting; a fatal one shows again in AbortTransaction. Fenced and
+      // oversized records (a bug: outputs are sized before) end the run.
+      if (!status.ok() && !absl::IsInvalidArgument(status) &&
+          !ContainsNoCase(std::string(status.message()), "fenced")) {
+        status = absl::AbortedError(status.message());
+      }
     }
     if (status.ok()) {
       status = RetryUnavailable("send offsets to transaction", kTxnRetries, [&] {

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -385,6 +386,48 @@ TEST_F(ExtractorKafkaTest, HostileRecordsAreDeadLetteredWithTheirOrigin) {
   }
   EXPECT_NE(by_kind["too-large"][kErrorHeader].find("--max-record-bytes"), std::string::npos);
   EXPECT_NE(by_kind["wrong-type"][kErrorHeader].find("not a dyad.v1.Article"), std::string::npos);
+}
+
+// Throughput, exactly-once vs at-least-once, on fresh topics (only when DYAD_EXTRACTOR_BENCH=<n
+// articles> is set; the numbers in the README come from a Release build):
+//   DYAD_EXTRACTOR_BENCH=3000 extractor_kafka_test --gtest_filter=*Throughput*
+// Timed from the first committed batch to the last (group join excluded).
+TEST_F(ExtractorKafkaTest, Throughput) {
+  const char* bench = std::getenv("DYAD_EXTRACTOR_BENCH");
+  if (bench == nullptr || std::atoi(bench) <= 0) GTEST_SKIP() << "DYAD_EXTRACTOR_BENCH not set";
+  const int articles = std::atoi(bench);
+  const int max_batch = std::getenv("DYAD_EXTRACTOR_BENCH_BATCH") != nullptr
+                            ? std::atoi(std::getenv("DYAD_EXTRACTOR_BENCH_BATCH"))
+                            : 64;
+  const auto expected = SendArticles(0, articles);
+  for (const bool exactly_once : {true, false}) {
+    // Each mode reads the same articles in its own group and writes its own events topic.
+    ExtractorOptions options = Options(exactly_once ? prefix_ + "-bench" : "");
+    options.group_id = group_ + (exactly_once ? ".eos" : ".alo");
+    options.events_topic = events_ + (exactly_once ? ".eos" : ".alo");
+    options.max_batch = max_batch;
+    Extractor extractor(options, SharedCoder());
+    std::atomic<bool> stop{false};
+    absl::Status result;
+    std::thread runner([&] { result = extractor.Run(stop); });
+    WaitFor([&] { return extractor.stats().articles.load() > 0; }, seconds(60));
+    const auto first = Clock::now();
+    const int64_t first_count = extractor.stats().articles.load();
+    WaitFor([&] { return extractor.stats().articles.load() >= articles; }, seconds(600));
+    const double elapsed = std::chrono::duration<double>(Clock::now() - first).count();
+    stop.store(true);
+    runner.join();
+    ASSERT_TRUE(result.ok()) << result;
+    ASSERT_EQ(extractor.stats().articles.load(), articles);
+    EXPECT_EQ(extractor.stats().events.load(), static_cast<int64_t>(expected.size()));
+    const double rate = static_cast<double>(articles - first_count) / elapsed;
+    std::printf(
+        "[bench] %s: %d articles (%zu events), max-batch %d: %.0f articles/s, %.0f "
+        "events/s, %lld transactions\n",
+        exactly_once ? "exactly-once" : "at-least-once", articles, expected.size(), max_batch, rate,
+        rate * static_cast<double>(expected.size()) / articles,
+        static_cast<long long>(extractor.stats().transactions.load()));
+  }
 }
 
 }  // namespace
