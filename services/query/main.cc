@@ -15,12 +15,19 @@ int main(int argc, char** argv) {
   CLI::App app{"dyad-query: relations between actors, from dyad.events.v1, over gRPC"};
   dyad::query::QueryOptions options;
   options.client.brokers = "127.0.0.1:9092";
+  options.state_dir = "dyad-query-state";
   std::vector<std::string> kafka_config;
   std::string log_level = "info";
   app.add_option("--brokers", options.client.brokers, "Kafka bootstrap servers")
       ->envname("DYAD_BROKERS");
   app.add_option("--kafka-config", kafka_config,
                  "librdkafka property key=value (repeatable), e.g. security.protocol=SASL_SSL");
+  app.add_option("--events-topic", options.events_topic, "Topic the events are read from")
+      ->envname("DYAD_EVENTS_TOPIC");
+  app.add_option("--state-dir", options.state_dir,
+                 "RocksDB state directory (created when missing; an empty one is rebuilt by "
+                 "replaying the topic). One per replica")
+      ->envname("DYAD_QUERY_STATE_DIR");
   app.add_option("--listen", options.listen, "gRPC host:port (port 0 = any free port)")
       ->envname("DYAD_QUERY_LISTEN");
   app.add_option("--group", options.group_prefix,
@@ -65,18 +72,33 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   int exit_code = 0;
+  bool caught_up = false;
   while (!dyad::core::WaitForShutdown(std::chrono::milliseconds(200))) {
     if (auto status = (*server)->applier_status(); !status.ok()) {
-      std::fprintf(stderr, "dyad-query: cannot read %s: %s\n", "dyad.events.v1",
+      std::fprintf(stderr, "dyad-query: cannot apply %s: %s\n", options.events_topic.c_str(),
                    status.ToString().c_str());
       exit_code = 1;
       break;
     }
+    if (!caught_up && (*server)->caught_up()) {
+      caught_up = true;
+      std::printf("dyad-query caught up: %lld events from %s in %s\n",
+                  static_cast<long long>((*server)->store().Stats().events),
+                  options.events_topic.c_str(), options.state_dir.c_str());
+      std::fflush(stdout);
+    }
   }
-  spdlog::info("dyad-query: stopping ({} events applied, {} duplicates, {} invalid records)",
-               (*server)->applier_stats().applied.load(),
-               (*server)->applier_stats().duplicates.load(),
-               (*server)->applier_stats().invalid.load());
   (*server)->Stop();
+  const auto counters = (*server)->durable_store().Counters();
+  std::string totals;
+  for (const auto& [name, value] : counters) {
+    totals += (totals.empty() ? "" : ", ") + name + " " + std::to_string(value);
+  }
+  spdlog::info(
+      "dyad-query: stopped ({} records read since start, {} new events, {} duplicates, {} "
+      "invalid; state totals: {})",
+      (*server)->applier_stats().records.load(), (*server)->applier_stats().applied.load(),
+      (*server)->applier_stats().duplicates.load(), (*server)->applier_stats().invalid.load(),
+      totals);
   return exit_code;
 }

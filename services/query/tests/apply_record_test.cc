@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <random>
+
 #include "dyad/query/query.h"
 #include "dyad/v1/article.pb.h"
 
@@ -57,9 +60,76 @@ TEST(ApplyRecord, ClassifiesInvalidRecords) {
   EXPECT_EQ(store.Stats().events, 0);
 }
 
+TEST(ApplyRecord, OversizedRecordsAreNotParsed) {
+  relations::RelationStore store;
+  std::string why;
+  // A valid event padded past the limit: refused by size alone.
+  dyad::v1::Event big;
+  big.set_id("e-big");
+  big.mutable_source()->set_code("USAGOV");
+  big.mutable_target()->set_code("PAKGOV");
+  big.mutable_date()->set_date("2025-09-13");
+  big.set_sentence(std::string(5 << 20, 'x'));
+  EXPECT_EQ(ApplyRecord(store, big.SerializeAsString(), &why), RecordOutcome::kOversized);
+  EXPECT_THAT(why, HasSubstr("more than the 1048576"));
+  EXPECT_EQ(store.Stats().events, 0);
+}
+
+// Every kind of hostile record into a DurableStore batch: counted by kind, persisted, and the
+// valid events around them applied.
+TEST(ApplyRecord, HostileRecordsAreCountedByKindInTheDurableStore) {
+  std::random_device random_device;
+  const auto dir =
+      std::filesystem::temp_directory_path() /
+      ("dyad-apply-record-" + std::to_string(getpid()) + "-" + std::to_string(random_device()));
+  {
+    relations::RelationStore memory;
+    auto store = relations::DurableStore::Open({.dir = dir.string(), .topic = "t"}, memory);
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto batch = (*store)->NewBatch();
+    std::mt19937 random(42);
+    std::string noise(4096, '\0');
+    for (char& c : noise) c = static_cast<char>(random());
+    dyad::v1::Article article;
+    article.set_id("u-1");
+    article.set_url("https://example.org/a");
+    article.set_body("Rubio spoke with Dar by telephone.");
+    std::string why;
+    EXPECT_EQ(ApplyRecord(batch, EventBytes("e1")), RecordOutcome::kApplied);
+    EXPECT_EQ(ApplyRecord(batch, std::string(5 << 20, 'z'), &why), RecordOutcome::kOversized);
+    EXPECT_EQ(ApplyRecord(batch, "", &why), RecordOutcome::kMissingId);
+    EXPECT_EQ(ApplyRecord(batch, "\xff\xff\xff junk", &why), RecordOutcome::kUnparseable);
+    const auto noise_outcome = ApplyRecord(batch, noise, &why);
+    EXPECT_NE(noise_outcome, RecordOutcome::kApplied);
+    const auto article_outcome = ApplyRecord(batch, article.SerializeAsString(), &why);
+    EXPECT_NE(article_outcome, RecordOutcome::kApplied);
+    EXPECT_EQ(ApplyRecord(batch, EventBytes("e1")), RecordOutcome::kDuplicate);
+    EXPECT_EQ(ApplyRecord(batch, EventBytes("e2")), RecordOutcome::kApplied);
+    ASSERT_TRUE((*store)->Commit(std::move(batch)).ok());
+    EXPECT_EQ(memory.Stats().events, 2);
+  }
+  relations::RelationStore memory;
+  auto store = relations::DurableStore::Open({.dir = dir.string(), .topic = "t"}, memory);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(memory.Stats().events, 2);
+  EXPECT_EQ((*store)->Counter("oversized"), 1);
+  EXPECT_GE((*store)->Counter("missing_id"), 1);  // the empty value (the Article may add one)
+  EXPECT_GE((*store)->Counter("unparseable"), 1);
+  EXPECT_EQ((*store)->Counter("unparseable") + (*store)->Counter("missing_id") +
+                (*store)->Counter("rejected") + (*store)->Counter("oversized"),
+            5);
+  EXPECT_EQ((*store)->Counter("applied"), 2);
+  EXPECT_EQ((*store)->Counter("duplicate"), 1);
+  store->reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ApplyRecord, OutcomeNames) {
   EXPECT_STREQ(OutcomeName(RecordOutcome::kUnparseable), "unparseable");
   EXPECT_STREQ(OutcomeName(RecordOutcome::kMissingId), "missing id");
+  EXPECT_STREQ(OutcomeName(RecordOutcome::kOversized), "oversized");
+  EXPECT_STREQ(OutcomeCounter(RecordOutcome::kMissingId), "missing_id");
+  EXPECT_STREQ(OutcomeCounter(RecordOutcome::kApplied), relations::kCounterApplied);
 }
 
 TEST(UniqueGroupId, PrefixHostPidRandom) {

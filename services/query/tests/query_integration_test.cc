@@ -3,9 +3,12 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -56,6 +59,14 @@ std::string Key(const dyad::v1::Event& e) {
   return e.source().country() + ">" + e.target().country();
 }
 
+// A fresh state directory under the temp dir (removed by the suite's teardown).
+std::string NewStateDir() {
+  std::random_device random;
+  return (std::filesystem::temp_directory_path() /
+          ("dyad-query-it-" + std::to_string(getpid()) + "-" + std::to_string(random())))
+      .string();
+}
+
 // Milliseconds every RPC sleeps before its query (the slow-query hook); 0 = none.
 std::atomic<int> g_delay_ms{0};
 
@@ -69,6 +80,8 @@ class QueryIntegrationTest : public ::testing::Test {
     options.client.brokers = broker_->bootstrap_servers();
     options.listen = "127.0.0.1:0";
     options.partitions = 3;
+    state_dir_ = new std::string(NewStateDir());
+    options.state_dir = *state_dir_;
     options.service.before_query = [] {
       if (const int ms = g_delay_ms.load(); ms > 0) std::this_thread::sleep_for(milliseconds(ms));
     };
@@ -109,6 +122,9 @@ class QueryIntegrationTest : public ::testing::Test {
     delete producer_;
     delete server_;
     delete broker_;
+    std::error_code ec;
+    std::filesystem::remove_all(*state_dir_, ec);
+    delete state_dir_;
   }
 
   static void Produce(const std::string& key, const std::string& value) {
@@ -130,6 +146,7 @@ class QueryIntegrationTest : public ::testing::Test {
   }
 
   static kafka::EmbeddedBroker* broker_;
+  static std::string* state_dir_;
   static QueryServer* server_;
   static kafka::Producer* producer_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -137,6 +154,7 @@ class QueryIntegrationTest : public ::testing::Test {
 };
 
 kafka::EmbeddedBroker* QueryIntegrationTest::broker_ = nullptr;
+std::string* QueryIntegrationTest::state_dir_ = nullptr;
 QueryServer* QueryIntegrationTest::server_ = nullptr;
 kafka::Producer* QueryIntegrationTest::producer_ = nullptr;
 
@@ -147,6 +165,36 @@ TEST_F(QueryIntegrationTest, CountsEventsOnceAndSkipsJunk) {
   EXPECT_EQ(stats.invalid.load(), 3);
   EXPECT_TRUE(server_->applier_status().ok());
   EXPECT_EQ(server_->store().Stats().events, 6);
+  // The same numbers in the state's persistent counters.
+  const auto& durable = server_->durable_store();
+  EXPECT_EQ(durable.Counter("applied"), server_->store().Stats().events);
+  EXPECT_GE(durable.Counter("duplicate"), 1);
+  EXPECT_EQ(durable.Counter("unparseable") + durable.Counter("missing_id") +
+                durable.Counter("rejected") + durable.Counter("oversized"),
+            stats.invalid.load());
+}
+
+TEST_F(QueryIntegrationTest, AStateDirIsRequired) {
+  QueryOptions options;
+  options.client.brokers = broker_->bootstrap_servers();
+  options.listen = "127.0.0.1:0";
+  auto server = QueryServer::Start(options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(server.status().message(), HasSubstr("--state-dir"));
+  // Another topic's state directory is refused before reading anything.
+  options.state_dir = NewStateDir();
+  {
+    relations::RelationStore memory;
+    ASSERT_TRUE(relations::DurableStore::Open(
+                    {.dir = options.state_dir, .topic = "dyad.events.other"}, memory)
+                    .ok());
+  }
+  server = QueryServer::Start(options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(server.status().message(), HasSubstr("holds the state of topic dyad.events.other"));
+  std::filesystem::remove_all(options.state_dir);
 }
 
 TEST_F(QueryIntegrationTest, GetRelation) {
@@ -269,6 +317,7 @@ TEST_F(QueryIntegrationTest, KeepsApplyingAfterJunkAndEveryReplicaSeesEverything
   QueryOptions options;
   options.client.brokers = broker_->bootstrap_servers();
   options.listen = "127.0.0.1:0";
+  options.state_dir = NewStateDir();
   auto replica = QueryServer::Start(options);
   ASSERT_TRUE(replica.ok()) << replica.status();
   EXPECT_NE((*replica)->group_id(), server_->group_id());
@@ -277,6 +326,8 @@ TEST_F(QueryIntegrationTest, KeepsApplyingAfterJunkAndEveryReplicaSeesEverything
   EXPECT_EQ((*replica)->applier_stats().invalid.load(), 3);
   EXPECT_EQ((*replica)->applier_stats().duplicates.load(), 1);
   (*replica)->Stop();
+  replica->reset();
+  std::filesystem::remove_all(options.state_dir);
 }
 
 }  // namespace

@@ -1,12 +1,15 @@
 // dyad-query: the relations read model served over gRPC.
 //
-//   EventApplier        dyad.events.v1 → RelationStore (a thread running a Kafka consumer)
-//   RelationsService    dyad.v1.RelationsService over the store (gRPC callback API)
-//   QueryServer         the wiring main() and the tests use: topic, applier, gRPC server
+//   EventApplier        dyad.events.v1 → DurableStore (RocksDB) → RelationStore (memory), a
+//                       thread running a Kafka consumer that keeps its offsets in RocksDB
+//   RelationsService    dyad.v1.RelationsService over the in-memory store (gRPC callback API)
+//   QueryServer         the wiring main() and the tests use: state dir, topic, applier, gRPC
 //
 // Every replica reads every partition of dyad.events.v1 (a replicated read model), so each
-// process joins its own consumer group (UniqueGroupId) starting from the earliest offset. The
-// store is in memory: at every start it is rebuilt from the beginning of the topic.
+// process joins its own consumer group (UniqueGroupId) and never commits offsets there: the
+// offsets live in the replica's state directory, written in the same RocksDB WriteBatch as the
+// events they produced. A restart loads the state from disk and resumes from those offsets; an
+// empty state directory is rebuilt by replaying the topic from the beginning.
 #pragma once
 
 #include <atomic>
@@ -15,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -22,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "dyad/kafka/config.h"
+#include "dyad/relations/durable_store.h"
 #include "dyad/relations/relation_store.h"
 #include "dyad/v1/relations_service.grpc.pb.h"
 
@@ -43,22 +48,49 @@ enum class RecordOutcome {
   kUnparseable,  // not a dyad.v1.Event protobuf
   kMissingId,    // parsed, but Event.id is empty (e.g. an empty value or another message type)
   kRejected,     // the store cannot place it (no actor code, no date, non-finite score)
+  kOversized,    // larger than kMaxRecordBytes: not parsed
 };
+inline constexpr int kRecordOutcomes = 6;
 
-// Short name of an outcome for logs ("applied", "unparseable", ...).
+// A dyad.v1.Event is a few hundred bytes; a record larger than this is not parsed.
+inline constexpr std::size_t kMaxRecordBytes = 1 << 20;
+
+// Short name of an outcome for logs ("applied", "unparseable", "missing id", ...).
 const char* OutcomeName(RecordOutcome outcome);
+// The DurableStore counter an outcome is counted in: "applied", "duplicate", "rejected",
+// "unparseable", "missing_id", "oversized".
+const char* OutcomeCounter(RecordOutcome outcome);
+
+// Parses `value` as a dyad.v1.Event into `event`: nullopt when it is one with an id, else the
+// invalid outcome (kOversized, kUnparseable, kMissingId) with a one-line reason in `why` (may be
+// null). Never throws.
+std::optional<RecordOutcome> ParseEventRecord(std::string_view value, dyad::v1::Event& event,
+                                              std::string* why = nullptr);
 
 // Parses `value` as a dyad.v1.Event and applies it to `store`. For the invalid outcomes, `why`
 // (may be null) receives a one-line reason. Never throws; thread-safe as the store is.
 RecordOutcome ApplyRecord(relations::RelationStore& store, std::string_view value,
                           std::string* why = nullptr);
+// The same into a DurableStore batch: the outcome is counted in the batch (OutcomeCounter) and a
+// new event is applied when the batch is committed.
+RecordOutcome ApplyRecord(relations::DurableStore::Batch& batch, std::string_view value,
+                          std::string* why = nullptr);
 
-// Counters of an EventApplier, readable from any thread while it runs.
+// Counters of an EventApplier since this process started, readable from any thread while it
+// runs; each batch is added once it is committed to the state (so they never run ahead of it).
+// The totals over the state's life are DurableStore::Counters().
 struct ApplierStats {
   std::atomic<int64_t> records{0};     // records consumed
   std::atomic<int64_t> applied{0};     // new events
   std::atomic<int64_t> duplicates{0};  // events already applied
-  std::atomic<int64_t> invalid{0};     // unparseable, missing id or rejected: skipped
+  std::atomic<int64_t> invalid{0};     // unparseable, missing id, rejected or oversized: skipped
+  std::atomic<int64_t> batches{0};     // WriteBatches committed
+  // Set once the consumer has read to the end of every assigned partition, as far as the applier
+  // can tell: an idle poll (poll_timeout without a record) that began at least poll_timeout
+  // after the assignment, once the state has read as many records as the topic held at start
+  // (ApplierOptions::records_in_topic), or after caught_up_quiet without any record. A
+  // heuristic (see README.md): a broker slower than that to answer fetches makes it early.
+  std::atomic<bool> caught_up{false};
 };
 
 // "<prefix>-<hostname>-<pid>-<8 random hex digits>": a consumer group of one, so this process
@@ -67,22 +99,40 @@ std::string UniqueGroupId(std::string_view prefix);
 
 struct ApplierOptions {
   kafka::ClientConfig client;
+  // Must be the store's topic.
   std::string topic = "dyad.events.v1";
-  // Must be unique per process (see UniqueGroupId); the state is rebuilt from "earliest".
+  // Must be unique per process (see UniqueGroupId): every replica reads every partition.
   std::string group_id;
+  // How long an idle Poll waits.
   std::chrono::milliseconds poll_timeout{200};
+  // A batch is committed when it holds this many records or is this old, whichever comes first
+  // (and whenever a Poll finds nothing, on revoke and on Stop).
+  int max_batch_records = 2000;
+  std::chrono::milliseconds max_batch_age{100};
+  // Caught up without having read records_in_topic records: after this long without a record.
+  std::chrono::milliseconds caught_up_quiet = std::chrono::seconds(2);
+  // While catching up: a progress line at most this often.
+  std::chrono::milliseconds progress_every = std::chrono::seconds(5);
+  // Records in the topic when the applier started (kafka::TopicRecordCount), for the progress
+  // percentage; -1 when unknown.
+  int64_t records_in_topic = -1;
 };
 
-// A thread that consumes `topic` from the beginning and applies every record to the store.
-// A record that is not a valid Event is counted in `invalid`, logged once per kind of problem
-// and skipped; its offset is stored like any other (at-least-once; re-delivery is harmless as
-// Apply is idempotent).
+// A thread that consumes `topic` and commits what it reads to a DurableStore: per batch, one
+// WriteBatch with the new events, the dyad-day totals they changed, the counters and the next
+// offset of every partition read. The consumer never commits offsets to Kafka; when partitions
+// are assigned each starts at the offset stored in the state (the beginning when none), so a
+// restart reads nothing twice and a new state directory replays the topic.
+//
+// A record that is not a valid Event is counted by kind (persisted with the state), logged once
+// per kind and skipped; its offset moves on like any other's. Events are idempotent by id: an
+// id already stored counts as a duplicate.
 //
 // Lifecycle: construct → Start() → ... → Stop() (or the destructor). Start and Stop from one
 // thread; stats() and status() from any.
 class EventApplier {
  public:
-  EventApplier(ApplierOptions options, relations::RelationStore& store);
+  EventApplier(ApplierOptions options, relations::DurableStore& store);
   ~EventApplier();
   EventApplier(const EventApplier&) = delete;
   EventApplier& operator=(const EventApplier&) = delete;
@@ -90,7 +140,8 @@ class EventApplier {
   // Creates the consumer and subscribes (errors returned here: bad --kafka-config property),
   // then starts the thread. Does not wait for the first record.
   absl::Status Start();
-  // Stops the thread and closes the consumer (leaves the group). Idempotent.
+  // Commits the pending batch, stops the thread and closes the consumer (leaves the group).
+  // Idempotent.
   void Stop();
 
   const ApplierStats& stats() const { return stats_; }
@@ -100,12 +151,29 @@ class EventApplier {
  private:
   void Run();
   void Fail(absl::Status status);
+  // Commits batch_ (if not empty) and starts a new one. False (after Fail) on error.
+  bool Flush();
+  void LogProgress(bool force);
 
   ApplierOptions options_;
-  relations::RelationStore& store_;
+  relations::DurableStore& store_;
   ApplierStats stats_;
   std::unique_ptr<kafka::Consumer> consumer_;
-  bool logged_[5] = {};  // an invalid kind already logged (applier thread only)
+  // Applier thread only: the batch being filled, its first record's time and record count.
+  std::optional<relations::DurableStore::Batch> batch_;
+  std::chrono::steady_clock::time_point batch_started_;
+  int batch_records_ = 0;
+  struct Pending {
+    int64_t records = 0, applied = 0, duplicates = 0, invalid = 0;
+  } pending_;  // the batch's share of stats_, added when it is committed
+  bool failed_ = false;
+  bool assigned_ = false;
+  std::chrono::steady_clock::time_point assigned_at_;
+  std::chrono::steady_clock::time_point last_record_;  // or the last assignment
+  bool logged_[kRecordOutcomes] = {};                  // an invalid kind already logged
+  std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point last_progress_;
+  int64_t records_at_last_progress_ = 0;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
@@ -152,6 +220,11 @@ class RelationsService final : public dyad::v1::RelationsService::CallbackServic
 
 struct QueryOptions {
   kafka::ClientConfig client;
+  // The topic the events are read from.
+  std::string events_topic = "dyad.events.v1";
+  // The replica's state directory (RocksDB); required. Created when missing; an empty one is
+  // filled by replaying events_topic from the beginning. One process per directory.
+  std::string state_dir;
   // host:port for gRPC; port 0 picks a free one (see QueryServer::address()).
   std::string listen = "127.0.0.1:50052";
   // For dyad.events.v1 when this service has to create it.
@@ -170,9 +243,12 @@ struct QueryOptions {
 // (in-flight calls get a grace period), then the applier.
 class QueryServer {
  public:
-  // Ensures dyad.events.v1 exists, starts the applier, then the gRPC server (health SERVING,
-  // reflection on). UNAVAILABLE when the brokers cannot be reached within startup_timeout or the
-  // address cannot be bound; INVALID_ARGUMENT for a bad Kafka property or listen address.
+  // Opens the state directory and loads it into memory, ensures events_topic exists, starts the
+  // applier (from the stored offsets), then the gRPC server (health SERVING, reflection on).
+  // The state directory's errors as DurableStore::Open gives them (FAILED_PRECONDITION: another
+  // topic's or in use; DATA_LOSS: corrupt); UNAVAILABLE when the brokers cannot be reached within
+  // startup_timeout or the address cannot be bound; INVALID_ARGUMENT for a bad Kafka property or
+  // listen address, or an empty state_dir.
   static absl::StatusOr<std::unique_ptr<QueryServer>> Start(const QueryOptions& options);
   ~QueryServer();
   QueryServer(const QueryServer&) = delete;
@@ -184,7 +260,10 @@ class QueryServer {
   void Stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
 
   const relations::RelationStore& store() const { return *store_; }
+  const relations::DurableStore& durable_store() const { return *durable_; }
   const ApplierStats& applier_stats() const { return applier_->stats(); }
+  // True once the applier has read to the end of the topic (see ApplierStats::caught_up).
+  bool caught_up() const { return applier_->stats().caught_up.load(); }
   // OK while the applier runs; its fatal error otherwise (main() exits on it).
   absl::Status applier_status() const { return applier_->status(); }
   const RelationsService& service() const { return *service_; }
@@ -193,6 +272,7 @@ class QueryServer {
   QueryServer() = default;
   std::string group_id_;
   std::unique_ptr<relations::RelationStore> store_;
+  std::unique_ptr<relations::DurableStore> durable_;
   std::unique_ptr<EventApplier> applier_;
   std::unique_ptr<RelationsService> service_;
   std::unique_ptr<rpc::Server> server_;
