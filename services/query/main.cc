@@ -15,7 +15,6 @@ int main(int argc, char** argv) {
   CLI::App app{"dyad-query: relations between actors, from dyad.events.v1, over gRPC"};
   dyad::query::QueryOptions options;
   options.client.brokers = "127.0.0.1:9092";
-  options.state_dir = "dyad-query-state";
   std::vector<std::string> kafka_config;
   std::string log_level = "info";
   app.add_option("--brokers", options.client.brokers, "Kafka bootstrap servers")
@@ -26,7 +25,8 @@ int main(int argc, char** argv) {
       ->envname("DYAD_EVENTS_TOPIC");
   app.add_option("--state-dir", options.state_dir,
                  "RocksDB state directory (created when missing; an empty one is rebuilt by "
-                 "replaying the topic). One per replica")
+                 "replaying the topic). One per replica. Default: a temporary directory deleted "
+                 "at exit (every start replays the topic)")
       ->envname("DYAD_QUERY_STATE_DIR");
   app.add_option("--listen", options.listen, "gRPC host:port (port 0 = any free port)")
       ->envname("DYAD_QUERY_LISTEN");
@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
       caught_up = true;
       std::printf("dyad-query caught up: %lld events from %s in %s\n",
                   static_cast<long long>((*server)->store().Stats().events),
-                  options.events_topic.c_str(), options.state_dir.c_str());
+                  options.events_topic.c_str(), (*server)->state_dir().c_str());
       std::fflush(stdout);
     }
   }

@@ -1,5 +1,11 @@
 #include <spdlog/spdlog.h>
+#include <stdlib.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
 #include "dyad/kafka/admin.h"
 #include "dyad/kafka/offsets.h"
 #include "dyad/kafka/topics.h"
@@ -9,27 +15,38 @@
 namespace dyad::query {
 
 absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(const QueryOptions& options) {
-  if (options.state_dir.empty()) {
-    return absl::InvalidArgumentError(
-        "no state directory; give --state-dir (each replica its own directory)");
-  }
   if (options.events_topic.empty()) {
     return absl::InvalidArgumentError("the events topic is empty; give --events-topic");
   }
   std::unique_ptr<QueryServer> server(new QueryServer());
+  server->state_dir_ = options.state_dir;
+  if (server->state_dir_.empty()) {
+    // No directory given: a temporary one, removed by the destructor.
+    std::string pattern = (std::filesystem::temp_directory_path() / "dyad-query-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return absl::UnavailableError(absl::StrCat("cannot create a temporary state directory ",
+                                                 pattern, ": ", std::strerror(errno)));
+    }
+    server->state_dir_ = pattern;
+    server->temporary_state_ = true;
+    spdlog::warn(
+        "query: no --state-dir: the state is kept in {} and deleted at exit, so every start "
+        "replays {} from the beginning; give --state-dir to keep it",
+        server->state_dir_, options.events_topic);
+  }
   server->store_ = std::make_unique<relations::RelationStore>();
   // The state first: a directory that cannot be used fails fast, before any Kafka traffic.
   auto durable = relations::DurableStore::Open(
-      {.dir = options.state_dir, .topic = options.events_topic}, *server->store_);
+      {.dir = server->state_dir_, .topic = options.events_topic}, *server->store_);
   if (!durable.ok()) return durable.status();
   server->durable_ = std::move(*durable);
   const auto& loaded = server->durable_->load_info();
   if (loaded.created) {
     spdlog::info("query: new state directory {}: {} will be replayed from the beginning",
-                 options.state_dir, options.events_topic);
+                 server->state_dir_, options.events_topic);
   } else {
     spdlog::info("query: loaded {} events ({} dyad-days checked) from {} in {} ms, {} MB on disk",
-                 loaded.events, loaded.day_rows, options.state_dir, loaded.took.count(),
+                 loaded.events, loaded.day_rows, server->state_dir_, loaded.took.count(),
                  server->durable_->DiskBytes() / 1000000);
   }
 
@@ -63,7 +80,17 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(const QueryOptio
   return server;
 }
 
-QueryServer::~QueryServer() { Stop(std::chrono::milliseconds(0)); }
+QueryServer::~QueryServer() {
+  Stop(std::chrono::milliseconds(0));
+  server_.reset();
+  service_.reset();
+  applier_.reset();
+  durable_.reset();
+  if (temporary_state_) {
+    std::error_code ec;
+    std::filesystem::remove_all(state_dir_, ec);
+  }
+}
 
 std::string QueryServer::address() const {
   return server_ != nullptr ? server_->address() : std::string();

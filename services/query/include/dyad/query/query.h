@@ -222,8 +222,10 @@ struct QueryOptions {
   kafka::ClientConfig client;
   // The topic the events are read from.
   std::string events_topic = "dyad.events.v1";
-  // The replica's state directory (RocksDB); required. Created when missing; an empty one is
-  // filled by replaying events_topic from the beginning. One process per directory.
+  // The replica's state directory (RocksDB). Created when missing; an empty one is filled by
+  // replaying events_topic from the beginning. One process per directory. Empty: a temporary
+  // directory that the QueryServer deletes when destroyed (every start replays the topic; for
+  // `dyad up`, whose embedded broker is new every time, and tests).
   std::string state_dir;
   // host:port for gRPC; port 0 picks a free one (see QueryServer::address()).
   std::string listen = "127.0.0.1:50052";
@@ -248,7 +250,7 @@ class QueryServer {
   // The state directory's errors as DurableStore::Open gives them (FAILED_PRECONDITION: another
   // topic's or in use; DATA_LOSS: corrupt); UNAVAILABLE when the brokers cannot be reached within
   // startup_timeout or the address cannot be bound; INVALID_ARGUMENT for a bad Kafka property or
-  // listen address, or an empty state_dir.
+  // listen address.
   static absl::StatusOr<std::unique_ptr<QueryServer>> Start(const QueryOptions& options);
   ~QueryServer();
   QueryServer(const QueryServer&) = delete;
@@ -257,6 +259,8 @@ class QueryServer {
   // "host:port" actually bound.
   std::string address() const;
   const std::string& group_id() const { return group_id_; }
+  // The state directory in use (a temporary one when QueryOptions::state_dir was empty).
+  const std::string& state_dir() const { return state_dir_; }
   void Stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
 
   const relations::RelationStore& store() const { return *store_; }
@@ -271,6 +275,8 @@ class QueryServer {
  private:
   QueryServer() = default;
   std::string group_id_;
+  std::string state_dir_;
+  bool temporary_state_ = false;
   std::unique_ptr<relations::RelationStore> store_;
   std::unique_ptr<relations::DurableStore> durable_;
   std::unique_ptr<EventApplier> applier_;
