@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <exception>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -207,6 +208,10 @@ absl::Status RetryUnavailable(const char* what, int attempts,
   }
   return absl::AbortedError(absl::StrCat("extractor: ", what, " still unavailable after ", attempts,
                                          " attempts: ", status.message()));
+}
+
+int64_t ElapsedMs(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration_cast<milliseconds>(to - from).count();
 }
 
 bool ContainsNoCase(std::string_view text, std::string_view word) {
@@ -467,10 +472,13 @@ absl::Status Extractor::RunExactlyOnce(const std::atomic<bool>& stop,
   int consecutive_aborts = 0;
   while (!stop.load()) {
     LogSummaryIfDue(false);
+    const auto gather_start = Clock::now();
     if (auto s = Gather(consumer, stop, options_.max_batch, batch, stats_); !s.ok()) return s;
     if (batch.empty()) continue;
+    const auto code_start = Clock::now();
     const Coded coded = CodeBatch(batch, options_, coder_, log_poison);
     const auto next_offsets = Offsets(batch, 0, coded.done, /*first=*/false);
+    const auto txn_start = Clock::now();
 
     // One transaction: the batch's events and dead letters, and the articles' next offsets.
     absl::Status status = producer.BeginTransaction();
@@ -494,6 +502,11 @@ absl::Status Extractor::RunExactlyOnce(const std::atomic<bool>& stop,
                                 [&] { return producer.CommitTransaction(kTxnCallTimeout); });
     }
     if (status.ok()) {
+      spdlog::debug(
+          "extractor: batch of {} records: gathered in {} ms, coded in {} ms, committed "
+          "in {} ms",
+          coded.done, ElapsedMs(gather_start, code_start), ElapsedMs(code_start, txn_start),
+          ElapsedMs(txn_start, Clock::now()));
       stats_.transactions.fetch_add(1);
       stats_.articles.fetch_add(static_cast<int64_t>(coded.done));
       stats_.events.fetch_add(coded.events);

@@ -21,6 +21,7 @@
 #include <sstream>
 #include <thread>
 
+#include "dyad/core/logging.h"
 #include "dyad/core/subprocess.h"
 #include "dyad/extractor/extractor.h"
 #include "dyad/kafka/admin.h"
@@ -396,6 +397,9 @@ TEST_F(ExtractorKafkaTest, Throughput) {
   const char* bench = std::getenv("DYAD_EXTRACTOR_BENCH");
   if (bench == nullptr || std::atoi(bench) <= 0) GTEST_SKIP() << "DYAD_EXTRACTOR_BENCH not set";
   const int articles = std::atoi(bench);
+  if (const char* level = std::getenv("DYAD_LOG_LEVEL"); level != nullptr) {
+    ASSERT_TRUE(core::InitLogging(level).ok());
+  }
   const int max_batch = std::getenv("DYAD_EXTRACTOR_BENCH_BATCH") != nullptr
                             ? std::atoi(std::getenv("DYAD_EXTRACTOR_BENCH_BATCH"))
                             : 64;
