@@ -41,7 +41,8 @@ class IngestKafkaTest : public ::testing::Test {
     const int replication = static_cast<int>(std::min<decltype(count)>(count, 3));
     std::random_device device;
     topic_ = "dyad-test-ingest-" + std::to_string(::getpid()) + "-" + std::to_string(device());
-    ASSERT_TRUE(kafka::EnsureTopic({.brokers = brokers_}, {topic_, 3, replication}).ok());
+    const auto created = kafka::EnsureTopic({.brokers = brokers_}, {topic_, 3, replication});
+    ASSERT_TRUE(created.ok()) << created;
 
     KafkaWriterOptions options;
     options.producer.client.brokers = brokers_;
