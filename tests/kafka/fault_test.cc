@@ -112,7 +112,8 @@ const Corpus& TheCorpus() {
       request.set_text(text);
       absl::Time published;
       std::string error;
-      EXPECT_TRUE(absl::ParseTime("%Y%m%d", date, &published, &error)) << date << ": " << error;
+      const std::string iso = date.substr(0, 4) + "-" + date.substr(4, 2) + "-" + date.substr(6, 2);
+      EXPECT_TRUE(absl::ParseTime("%Y-%m-%d", iso, &published, &error)) << date << ": " << error;
       request.mutable_published_at()->set_seconds(absl::ToUnixSeconds(published));
       ingest::ArticleInput input;
       input.url = request.url();
@@ -279,7 +280,9 @@ class Pipeline {
         {Bin("services/extractor/dyad-extractor"), "--brokers=" + brokers_,
          "--articles-topic=" + articles_, "--events-topic=" + events_, "--dlq-topic=" + dlq_,
          "--group=" + group_, "--transactional-id=" + group_ + "-" + std::to_string(n),
-         "--replication-factor=3", "--partitions=" + std::to_string(kPartitions)},
+         "--replication-factor=3", "--partitions=" + std::to_string(kPartitions),
+         // A killed member leaves the group after 10 s instead of 45 s.
+         "--kafka-config=session.timeout.ms=10000", "--kafka-config=heartbeat.interval.ms=1000"},
         {"DYAD_LOG_LEVEL=warn"});
     ASSERT_TRUE(child.ok()) << child.status();
     ASSERT_EQ(AwaitReady(**child, "dyad-extractor"), "ready");

@@ -34,6 +34,13 @@ constexpr int kTxnRetries = 5;
 constexpr milliseconds kRetryBackoff{200};
 // InitTransactions at start: brokers may still be electing leaders.
 constexpr int kInitRetries = 10;
+// A transactional session that broke (the producer hit a fatal error other than a fence, e.g.
+// INVALID_TXN_STATE after brokers came back, or an abort that could not complete) is restarted
+// in-process: a new producer with the same transactional id aborts what the old one left open,
+// and a new consumer rejoins the group and resumes from the committed offsets. At most this many
+// restarts within kSessionRestartWindow; then Run() returns the error (the process exits 1).
+constexpr int kMaxSessionRestarts = 10;
+constexpr auto kSessionRestartWindow = std::chrono::minutes(10);
 // A batch stops taking articles into the transaction once coding it took this long; the rest is
 // rewound and coded in the next batch. Keeps a batch far below max.poll.interval.ms (300 s), so
 // slow articles cannot get the member thrown out of the group over and over.
@@ -357,10 +364,10 @@ void Extractor::LogSummaryIfDue(bool force) {
   }
   spdlog::info(
       "extractor: {} articles, {} events, {} dead-lettered{}{}{}, {} transactions, {} aborted, "
-      "{} records dropped at rebalances",
+      "{} records dropped at rebalances, {} session restarts",
       stats_.articles.load(), stats_.events.load(), dead, kinds.empty() ? "" : " (", kinds,
       kinds.empty() ? "" : ")", stats_.transactions.load(), stats_.aborted.load(),
-      stats_.dropped_records.load());
+      stats_.dropped_records.load(), std::max<int64_t>(0, stats_.sessions.load() - 1));
   last_summary_ = Clock::now();
   dead_lettered_at_summary_ = dead;
 }
@@ -426,13 +433,51 @@ absl::Status Extractor::Run(const std::atomic<bool>& stop, const std::function<v
     if (!status.ok()) return status;
   }
   auto status = options_.transactional_id.empty() ? RunAtLeastOnce(stop, on_ready)
-                                                  : RunExactlyOnce(stop, on_ready);
+                                                  : RunSessions(stop, on_ready);
   LogSummaryIfDue(/*force=*/true);
   return status;
 }
 
+absl::Status Extractor::RunSessions(const std::atomic<bool>& stop,
+                                    const std::function<void()>& on_ready) {
+  std::vector<Clock::time_point> restarts;
+  bool ready_said = false;
+  bool ever_started = false;
+  const std::function<void()> ready_once = [&] {
+    if (!ready_said && on_ready) on_ready();
+    ready_said = true;
+  };
+  while (true) {
+    bool started = false;
+    stats_.sessions.fetch_add(1);
+    absl::Status status = RunExactlyOnce(stop, ready_once, started);
+    ever_started = ever_started || started;
+    // Errors before the first session was up (bad configuration, brokers unreachable at start)
+    // and fences end the run; so does a stop.
+    if (status.ok() || stop.load() || !ever_started ||
+        ContainsNoCase(std::string(status.message()), "was fenced")) {
+      return status;
+    }
+    const auto now = Clock::now();
+    std::erase_if(restarts, [&](Clock::time_point t) { return now - t > kSessionRestartWindow; });
+    if (static_cast<int>(restarts.size()) >= kMaxSessionRestarts) {
+      return absl::Status(status.code(),
+                          absl::StrCat(status.message(), " (", kMaxSessionRestarts,
+                                       " in-process restarts within 10 minutes: giving up)"));
+    }
+    restarts.push_back(now);
+    spdlog::warn(
+        "extractor: restarting the transactional session in-process ({} of at most {} per 10 "
+        "min): {}; a new producer with the same transactional id aborts the open transaction "
+        "and the consumer resumes from the committed offsets",
+        restarts.size(), kMaxSessionRestarts, std::string(status.message()));
+    std::this_thread::sleep_for(std::min(
+        milliseconds(10000), kRetryBackoff * (1 << std::min<std::size_t>(restarts.size(), 6))));
+  }
+}
+
 absl::Status Extractor::RunExactlyOnce(const std::atomic<bool>& stop,
-                                       const std::function<void()>& on_ready) {
+                                       const std::function<void()>& on_ready, bool& started) {
   const std::string& txn_id = options_.transactional_id;
   kafka::ProducerOptions producer_options;
   producer_options.client = options_.client;
@@ -461,6 +506,7 @@ absl::Status Extractor::RunExactlyOnce(const std::atomic<bool>& stop,
   if (!consumer_or.ok()) return consumer_or.status();
   kafka::Consumer& consumer = **consumer_or;
   if (auto s = consumer.Subscribe({options_.articles_topic}); !s.ok()) return s;
+  started = true;
   if (on_ready) on_ready();
   spdlog::info("extractor: consuming {} in group {}, exactly-once as transactional id '{}'",
                options_.articles_topic, options_.group_id, txn_id);

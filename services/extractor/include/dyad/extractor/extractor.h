@@ -117,6 +117,7 @@ struct ExtractorStats {
   std::atomic<int64_t> transactions{0};     // committed transactions (exactly-once)
   std::atomic<int64_t> aborted{0};          // aborted transactions, batch rewound and redone
   std::atomic<int64_t> dropped_records{0};  // gathered records dropped at a rebalance
+  std::atomic<int64_t> sessions{0};  // transactional sessions started (> 1: restarted in-process)
 
   int64_t dead_lettered_of(PoisonKind kind) const {
     return dead_lettered_by_kind[static_cast<std::size_t>(kind)].load();
@@ -159,7 +160,12 @@ class Extractor {
   const ExtractorStats& stats() const { return stats_; }
 
  private:
-  absl::Status RunExactlyOnce(const std::atomic<bool>& stop, const std::function<void()>& on_ready);
+  // One transactional session: a producer and a consumer, until stop or an error. `started` is
+  // set once both are up (an error after that, other than a fence, restarts the session).
+  absl::Status RunExactlyOnce(const std::atomic<bool>& stop, const std::function<void()>& on_ready,
+                              bool& started);
+  // Runs sessions, restarting a failed one in-process (bounded, see the .cc).
+  absl::Status RunSessions(const std::atomic<bool>& stop, const std::function<void()>& on_ready);
   absl::Status RunAtLeastOnce(const std::atomic<bool>& stop, const std::function<void()>& on_ready);
   // Logs a dead letter at warn the first time its kind is seen, then at debug.
   void LogPoison(PoisonKind kind, const std::string& where, const absl::Status& error);
