@@ -91,6 +91,24 @@ TEST(DyadCli, BadUsageExitsTwo) {
   EXPECT_EQ(Shell(kDyad + " relation PAK USA --bucket fortnight --query 127.0.0.1:1").exit_code, 1);
 }
 
+// Nothing listens on port 1: with --retry-for 0 the article fails at once and is reported failed,
+// with a short --retry-for it is retried until that passes and then reported failed.
+TEST(DyadIngest, UnreachableIngestIsReportedFailedAfterRetries) {
+  const fs::path dir = TempDir("ingest-unreachable");
+  Write(dir / "a.txt", "https://news.example/a\nPakistan praised the United States.\n");
+  RunResult run =
+      Shell(kDyad + " ingest --to 127.0.0.1:1 --retry-for 0 " + (dir / "a.txt").string());
+  EXPECT_EQ(run.exit_code, 1) << run.Joined();
+  EXPECT_NE(run.Joined().find("failed 1"), std::string::npos) << run.Joined();
+
+  const auto start = std::chrono::steady_clock::now();
+  run = Shell(kDyad + " ingest --to 127.0.0.1:1 --retry-for 2s " + (dir / "a.txt").string());
+  EXPECT_EQ(run.exit_code, 1) << run.Joined();
+  EXPECT_NE(run.Joined().find("failed 1"), std::string::npos) << run.Joined();
+  EXPECT_NE(run.Joined().find("retry round"), std::string::npos) << run.Joined();
+  EXPECT_GE(std::chrono::steady_clock::now() - start, seconds(2));
+}
+
 // dyad up, then the user's commands against it, then Ctrl-C.
 TEST(DyadUp, IngestQueryAndStop) {
   auto up = core::Subprocess::Start(
