@@ -43,6 +43,7 @@
 #include "dyad/kafka/admin.h"
 #include "dyad/kafka/consumer.h"
 #include "dyad/kafka/producer.h"
+#include "dyad/kafka/testing.h"
 #include "dyad/v1/ingest_service.grpc.pb.h"
 #include "dyad/v1/relations_service.grpc.pb.h"
 
@@ -463,12 +464,13 @@ class FaultTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    const char* brokers = std::getenv("DYAD_TEST_KAFKA_BROKERS");
-    if (brokers == nullptr || std::count(brokers, brokers + std::strlen(brokers), ',') < 2) {
+    const auto cluster = kafka::TestClusterFromEnv();
+    if (!cluster) GTEST_SKIP() << kafka::kNoTestClusterMessage;
+    if (cluster->brokers_count < 3) {
       GTEST_SKIP() << "the fault tests need a 3-node cluster started by tests/kafka/kafka.sh: "
                       "export DYAD_TEST_KAFKA_BROKERS=$(tests/kafka/kafka.sh start --nodes 3)";
     }
-    brokers_ = brokers;
+    brokers_ = cluster->brokers;
     ASSERT_FALSE(TheCorpus().expected_ids.empty());
   }
 

@@ -26,6 +26,7 @@
 #include "dyad/kafka/config.h"
 #include "dyad/kafka/consumer.h"
 #include "dyad/kafka/producer.h"
+#include "dyad/kafka/testing.h"
 
 namespace dyad::kafka {
 namespace {
@@ -42,16 +43,11 @@ constexpr auto kPollLimit = seconds(30);
 class KafkaBrokerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* brokers = std::getenv("DYAD_TEST_KAFKA_BROKERS");
-    if (brokers == nullptr || *brokers == '\0') {
-      GTEST_SKIP() << "DYAD_TEST_KAFKA_BROKERS is not set: start a real broker with "
-                      "tests/kafka/fetch-kafka.sh && export DYAD_TEST_KAFKA_BROKERS=$("
-                      "tests/kafka/kafka.sh start) (./scripts/dev.sh test and .ci/run do this)";
-    }
-    brokers_ = brokers;
+    const auto cluster = TestClusterFromEnv();
+    if (!cluster) GTEST_SKIP() << kNoTestClusterMessage;
+    brokers_ = cluster->brokers;
     // One replica per broker up to three: a 3-node cluster gets fully replicated topics.
-    const auto count = 1 + std::count(brokers_.begin(), brokers_.end(), ',');
-    replication_factor_ = static_cast<int>(std::min<decltype(count)>(count, 3));
+    replication_factor_ = cluster->replication_factor;
   }
 
   ClientConfig Client() const {

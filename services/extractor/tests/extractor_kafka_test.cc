@@ -28,6 +28,7 @@
 #include "dyad/kafka/consumer.h"
 #include "dyad/kafka/offsets.h"
 #include "dyad/kafka/producer.h"
+#include "dyad/kafka/testing.h"
 #include "dyad/v1/article.pb.h"
 
 namespace dyad::extractor {
@@ -79,15 +80,10 @@ dyad::v1::Article MakeArticle(const std::string& prefix, int i) {
 class ExtractorKafkaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* brokers = std::getenv("DYAD_TEST_KAFKA_BROKERS");
-    if (brokers == nullptr || *brokers == '\0') {
-      GTEST_SKIP() << "DYAD_TEST_KAFKA_BROKERS is not set: start a real broker with "
-                      "tests/kafka/fetch-kafka.sh && export DYAD_TEST_KAFKA_BROKERS=$("
-                      "tests/kafka/kafka.sh start)";
-    }
-    brokers_ = brokers;
-    const auto count = 1 + std::count(brokers_.begin(), brokers_.end(), ',');
-    replication_ = static_cast<int>(std::min<decltype(count)>(count, 3));
+    const auto cluster = kafka::TestClusterFromEnv();
+    if (!cluster) GTEST_SKIP() << kafka::kNoTestClusterMessage;
+    brokers_ = cluster->brokers;
+    replication_ = cluster->replication_factor;
     std::random_device device;
     prefix_ = "dyad-test-extractor-" + std::to_string(::getpid()) + "-" + std::to_string(device());
     articles_ = prefix_ + ".articles";

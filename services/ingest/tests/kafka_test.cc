@@ -19,6 +19,7 @@
 #include "dyad/ingest/service.h"
 #include "dyad/kafka/admin.h"
 #include "dyad/kafka/consumer.h"
+#include "dyad/kafka/testing.h"
 #include "dyad/rpc/server.h"
 #include "dyad/v1/ingest_service.grpc.pb.h"
 
@@ -30,15 +31,10 @@ using Clock = std::chrono::steady_clock;
 class IngestKafkaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* brokers = std::getenv("DYAD_TEST_KAFKA_BROKERS");
-    if (brokers == nullptr || *brokers == '\0') {
-      GTEST_SKIP() << "DYAD_TEST_KAFKA_BROKERS is not set: start a real broker with "
-                      "tests/kafka/fetch-kafka.sh && export DYAD_TEST_KAFKA_BROKERS=$("
-                      "tests/kafka/kafka.sh start)";
-    }
-    brokers_ = brokers;
-    const auto count = 1 + std::count(brokers_.begin(), brokers_.end(), ',');
-    const int replication = static_cast<int>(std::min<decltype(count)>(count, 3));
+    const auto cluster = kafka::TestClusterFromEnv();
+    if (!cluster) GTEST_SKIP() << kafka::kNoTestClusterMessage;
+    brokers_ = cluster->brokers;
+    const int replication = cluster->replication_factor;
     std::random_device device;
     topic_ = "dyad-test-ingest-" + std::to_string(::getpid()) + "-" + std::to_string(device());
     const auto created = kafka::EnsureTopic({.brokers = brokers_}, {topic_, 3, replication});
