@@ -468,8 +468,7 @@ absl::Status Extractor::RunSessions(const std::atomic<bool>& stop,
     restarts.push_back(now);
     spdlog::warn(
         "extractor: restarting the transactional session in-process ({} of at most {} per 10 "
-        "min): {}; a new producer with the same transactional id aborts the open transaction "
-        "and the consumer resumes from the committed offsets",
+        "min): {}",
         restarts.size(), kMaxSessionRestarts, std::string(status.message()));
     std::this_thread::sleep_for(std::min(
         milliseconds(10000), kRetryBackoff * (1 << std::min<std::size_t>(restarts.size(), 6))));
@@ -580,8 +579,8 @@ absl::Status Extractor::RunExactlyOnce(const std::atomic<bool>& stop,
           absl::Status(
               s.code() == absl::StatusCode::kAborted ? absl::StatusCode::kUnavailable : s.code(),
               absl::StrCat("extractor: cannot abort the transaction (", s.message(),
-                           "); exiting: a restart with the same transactional id aborts "
-                           "it and resumes from the committed offsets")),
+                           "); a new session with the same transactional id aborts it and "
+                           "resumes from the committed offsets")),
           txn_id);
     }
     if (auto s = Rewind(consumer, batch, 0, batch.size()); !s.ok()) return s;
