@@ -359,7 +359,7 @@ class Pipeline {
     return ids;
   }
 
-  // GetRelation totals for every country pair of `ids`' events, as text, for comparison.
+  // GetRelation totals (without event ids) for every country pair dyad-query lists, as text.
   std::map<std::string, std::string> Relations() {
     std::set<std::pair<std::string, std::string>> pairs;
     v1::ListEventsRequest list;
