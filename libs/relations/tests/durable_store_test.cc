@@ -392,42 +392,5 @@ TEST(DurableStore, CommitsAreAllOrNothingUnderSigkill) {
   }
 }
 
-// The numbers in README.md: run with --gtest_also_run_disabled_tests (best in a release build).
-TEST(DurableStore, DISABLED_Measure100kEvents) {
-  constexpr int64_t kEvents = 100000;
-  TempDir dir;
-  int64_t bytes = 0;
-  {
-    RelationStore memory;
-    auto store = OpenAt(dir.str(), memory);
-    ASSERT_TRUE(store.ok()) << store.status();
-    const auto started = std::chrono::steady_clock::now();
-    CommitRange(**store, 0, kEvents, 2000);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::printf("commit: %lld events in %.2f s (%.0f events/s, batches of 2000)\n",
-                static_cast<long long>(kEvents), seconds, static_cast<double>(kEvents) / seconds);
-  }
-  {
-    RelationStore memory;
-    auto store = OpenAt(dir.str(), memory);  // reopening flushes the WAL into SST files
-    ASSERT_TRUE(store.ok()) << store.status();
-    bytes = (*store)->DiskBytes();
-  }
-  RelationStore memory;
-  const auto started = std::chrono::steady_clock::now();
-  auto store = OpenAt(dir.str(), memory);
-  ASSERT_TRUE(store.ok()) << store.status();
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::printf("serialised event: %zu bytes; on disk: %lld bytes = %.0f bytes/event\n",
-              MakeEvent(50000).SerializeAsString().size(), static_cast<long long>(bytes),
-              static_cast<double>(bytes) / kEvents);
-  std::printf("load: %lld events, %lld dyad-days in %.2f s\n",
-              static_cast<long long>((*store)->load_info().events),
-              static_cast<long long>((*store)->load_info().day_rows), seconds);
-  EXPECT_EQ(memory.Stats().events, kEvents);
-}
-
 }  // namespace
 }  // namespace dyad::relations
