@@ -30,6 +30,7 @@
 #include "dyad/kafka/producer.h"
 #include "dyad/kafka/testing.h"
 #include "dyad/v1/article.pb.h"
+#include "shared_coder.h"
 
 namespace dyad::extractor {
 namespace {
@@ -39,15 +40,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr int kPartitions = 4;
-
-const coder::Coder& SharedCoder() {
-  static auto* coder = [] {
-    auto loaded = coder::Coder::Load(coder::DefaultCoderOptions());
-    EXPECT_TRUE(loaded.ok()) << loaded.status();
-    return loaded->release();
-  }();
-  return *coder;
-}
 
 std::string SeedBody() {
   std::ifstream in(std::string(DYAD_SHARED_DIR) + "/examples/000_5447edb819e78dad.txt");

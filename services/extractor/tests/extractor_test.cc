@@ -11,21 +11,13 @@
 #include "dyad/kafka/producer.h"
 #include "dyad/kafka/topics.h"
 #include "dyad/v1/article.pb.h"
+#include "shared_coder.h"
 
 namespace dyad::extractor {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-const coder::Coder& SharedCoder() {
-  static auto* coder = [] {
-    auto loaded = coder::Coder::Load(coder::DefaultCoderOptions());
-    EXPECT_TRUE(loaded.ok()) << loaded.status();
-    return loaded->release();
-  }();
-  return *coder;
-}
 
 dyad::v1::Article SeedArticle() {
   std::ifstream in(std::string(DYAD_SHARED_DIR) + "/examples/000_5447edb819e78dad.txt");
