@@ -347,9 +347,14 @@ class Pipeline {
     ingest_ = std::move(*child);
   }
 
-  // Every event id dyad-query serves, with how often it was listed.
-  std::map<std::string, int> QueryEventIds() {
+  // What dyad-query serves: every event id with how often ListEvents listed it, and the
+  // (source, target) country pairs of those events.
+  struct Served {
     std::map<std::string, int> ids;
+    std::set<std::pair<std::string, std::string>> pairs;
+  };
+  Served ListServed() {
+    Pipeline::Served served;
     v1::ListEventsRequest request;
     request.set_page_size(1000);
     for (int page = 0; page < 10000; ++page) {
@@ -361,29 +366,19 @@ class Pipeline {
         std::cout << "[fault] ListEvents: " << status.error_message() << std::endl;
         return {};
       }
-      for (const auto& event : response.events()) ++ids[event.id()];
+      for (const auto& event : response.events()) {
+        ++served.ids[event.id()];
+        served.pairs.emplace(event.source().country(), event.target().country());
+      }
       if (response.next_page_token().empty()) break;
       request.set_page_token(response.next_page_token());
     }
-    return ids;
+    return served;
   }
 
-  // GetRelation totals (without event ids) for every country pair dyad-query lists, as text.
-  std::map<std::string, std::string> Relations() {
-    std::set<std::pair<std::string, std::string>> pairs;
-    v1::ListEventsRequest list;
-    list.set_page_size(1000);
-    for (int page = 0; page < 10000; ++page) {
-      grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() + seconds(30));
-      v1::ListEventsResponse response;
-      if (!relations_->ListEvents(&context, list, &response).ok()) return {};
-      for (const auto& e : response.events()) {
-        pairs.emplace(e.source().country(), e.target().country());
-      }
-      if (response.next_page_token().empty()) break;
-      list.set_page_token(response.next_page_token());
-    }
+  // GetRelation totals (without event ids) for each of `pairs`, as text, for comparison.
+  std::map<std::string, std::string> Relations(
+      const std::set<std::pair<std::string, std::string>>& pairs) {
     std::map<std::string, std::string> out;
     for (const auto& [source, target] : pairs) {
       if (source.empty() || target.empty()) continue;
@@ -609,16 +604,16 @@ class FaultTest : public ::testing::Test {
     const auto& expected = TheCorpus().expected_ids;
     row.expected = static_cast<int64_t>(expected.size());
     TopicCounter events(pipeline.Client(), pipeline.events_topic(), true);
-    std::map<std::string, int> served;
+    Pipeline::Served served;
     const auto deadline = Clock::now() + kSettleLimit;
     while (Clock::now() < deadline) {
       events.Drain(seconds(2));
       if (events.per_id().size() < expected.size()) continue;
-      served = pipeline.QueryEventIds();
-      if (served.size() >= expected.size()) break;
+      served = pipeline.ListServed();
+      if (served.ids.size() >= expected.size()) break;
     }
     events.Drain(seconds(3));  // anything late (a duplicate) shows up here
-    served = pipeline.QueryEventIds();
+    served = pipeline.ListServed();
     row.in_topic = events.records();
 
     // The article records the extractors read: a client that retries after an ambiguous
@@ -640,9 +635,9 @@ class FaultTest : public ::testing::Test {
       resent_events += (n - 1) * events_of;
     }
     row.counted = 0;
-    for (const auto& [id, n] : served) row.counted += n;
+    for (const auto& [id, n] : served.ids) row.counted += n;
     for (const auto& id : expected) {
-      if (!events.per_id().contains(id) || !served.contains(id)) ++row.lost;
+      if (!events.per_id().contains(id) || !served.ids.contains(id)) ++row.lost;
     }
     // Doubled: a second record of an event id in the topic beyond those of re-sent articles, an
     // id listed twice by dyad-query, or an id nobody expected (in either).
@@ -650,8 +645,8 @@ class FaultTest : public ::testing::Test {
       row.doubled += n - 1 + (expected.contains(id) ? 0 : 1);
     }
     row.doubled -= resent_events;
-    for (const auto& [id, n] : served) row.doubled += n - 1 + (expected.contains(id) ? 0 : 1);
-    const auto relations = pipeline.Relations();
+    for (const auto& [id, n] : served.ids) row.doubled += n - 1 + (expected.contains(id) ? 0 : 1);
+    const auto relations = pipeline.Relations(served.pairs);
     static std::map<std::string, std::string> clean;
     if (Rows().empty()) clean = relations;
     row.relations_equal = !relations.empty() && relations == clean;
