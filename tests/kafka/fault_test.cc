@@ -60,6 +60,27 @@ constexpr int kSentencesPerArticle = 3;
 // How long a scenario may take to settle after its last article was sent.
 constexpr auto kSettleLimit = seconds(240);
 
+// For debugging one scenario: DYAD_FAULT_ONLY=name[,name...] runs the clean reference row and
+// the named scenarios (names as passed to Run: kill-extractor, rebalance, kill-query,
+// broker-stop, poison, ingest-broker-loss). DYAD_FAULT_LOG_DIR=dir writes each extractor's log
+// (at info, or DYAD_FAULT_LOG_LEVEL) to its own file there; DYAD_FAULT_EXTRACTOR_ARGS adds
+// space-separated flags to the extractors (e.g. --kafka-config=debug=eos,msg,cgrp).
+std::string Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? "" : value;
+}
+
+bool ScenarioSelected(const std::string& name) {
+  const std::string only = Env("DYAD_FAULT_ONLY");
+  if (only.empty() || name == "clean") return true;
+  std::stringstream names(only);
+  std::string item;
+  while (std::getline(names, item, ',')) {
+    if (item == name) return true;
+  }
+  return false;
+}
+
 int ArticleCount() {
   const char* env = std::getenv("DYAD_FAULT_ARTICLES");
   return env != nullptr && std::atoi(env) > 0 ? std::atoi(env) : 1200;
@@ -185,7 +206,8 @@ void WriteTable() {
   std::cout << "\n" << table << std::endl;
   std::ofstream(std::string(DYAD_BINARY_DIR) + "/fault-table.md") << table;
   const char* readme = std::getenv("DYAD_FAULT_TABLE_README");
-  if (readme == nullptr || *readme == '\0') return;
+  // A partial run (DYAD_FAULT_ONLY) does not replace the full table.
+  if (readme == nullptr || *readme == '\0' || !Env("DYAD_FAULT_ONLY").empty()) return;
   std::ifstream in(readme);
   std::stringstream text;
   text << in.rdbuf();
@@ -286,14 +308,24 @@ class Pipeline {
 
   // Extractor replica `n` (its transactional id is stable per n: a restart fences the old one).
   void StartExtractor(int n) {
-    auto child = core::Subprocess::Start(
-        {Bin("services/extractor/dyad-extractor"), "--brokers=" + brokers_,
-         "--articles-topic=" + articles_, "--events-topic=" + events_, "--dlq-topic=" + dlq_,
-         "--group=" + group_, "--transactional-id=" + group_ + "-" + std::to_string(n),
-         "--replication-factor=3", "--partitions=" + std::to_string(kPartitions),
-         // A killed member leaves the group after 10 s instead of 45 s.
-         "--kafka-config=session.timeout.ms=10000", "--kafka-config=heartbeat.interval.ms=1000"},
-        {"DYAD_LOG_LEVEL=warn"});
+    std::vector<std::string> argv = {
+        Bin("services/extractor/dyad-extractor"), "--brokers=" + brokers_,
+        "--articles-topic=" + articles_, "--events-topic=" + events_, "--dlq-topic=" + dlq_,
+        "--group=" + group_, "--transactional-id=" + group_ + "-" + std::to_string(n),
+        "--replication-factor=3", "--partitions=" + std::to_string(kPartitions),
+        // A killed member leaves the group after 10 s instead of 45 s.
+        "--kafka-config=session.timeout.ms=10000", "--kafka-config=heartbeat.interval.ms=1000"};
+    std::stringstream extra(Env("DYAD_FAULT_EXTRACTOR_ARGS"));
+    for (std::string arg; extra >> arg;) argv.push_back(arg);
+    std::string log_level = "DYAD_LOG_LEVEL=warn";
+    if (const std::string dir = Env("DYAD_FAULT_LOG_DIR"); !dir.empty()) {
+      // exec keeps the pid; only stderr (the log) goes to the file.
+      const std::string log = dir + "/" + prefix_ + "-extractor-" + std::to_string(n) + ".log";
+      argv.insert(argv.begin(), {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>>" + log});
+      const std::string level = Env("DYAD_FAULT_LOG_LEVEL");
+      log_level = "DYAD_LOG_LEVEL=" + (level.empty() ? std::string("info") : level);
+    }
+    auto child = core::Subprocess::Start(argv, {log_level});
     ASSERT_TRUE(child.ok()) << child.status();
     ASSERT_EQ(AwaitReady(**child, "dyad-extractor"), "ready");
     std::cout << "[fault] extractor " << n << " started (pid " << (*child)->pid() << ")"
@@ -682,6 +714,7 @@ class FaultTest : public ::testing::Test {
 
   void Run(const std::string& name, const std::string& fault, int extractors,
            std::vector<Hook> hooks, int poison_every = 0, Via via = Via::kKafka) {
+    if (!ScenarioSelected(name)) return;
     const auto started = Clock::now();
     std::cout << "[fault] ---- " << fault << std::endl;
     Pipeline pipeline(brokers_, name);
