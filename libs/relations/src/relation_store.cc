@@ -11,6 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "dyad/core/dates.h"
+#include "dyad/relations/names.h"
 
 namespace dyad::relations {
 namespace {
@@ -173,7 +174,7 @@ struct BucketAccumulator {
   double goldstein_sum = 0;
   double tone_sum = 0;
   std::map<std::string, int64_t> root_codes;
-  std::vector<EventKey> newest;  // at most kMaxBucketEventIds, newest first
+  std::vector<EventKey> newest;  // at most kMaxExemplars, newest first
 };
 
 void FillBucket(const BucketAccumulator& acc, std::string start, dyad::v1::RelationBucket* out) {
@@ -235,6 +236,7 @@ int64_t BucketEnd(int64_t start, Bucket bucket) {
 }
 
 RelationStore::RelationStore() = default;
+RelationStore::RelationStore(std::shared_ptr<const Names> names) : names_(std::move(names)) {}
 
 std::shared_lock<std::shared_mutex> RelationStore::ReadLock() const {
   std::lock_guard turnstile(turnstile_);
@@ -392,7 +394,7 @@ absl::StatusOr<dyad::v1::GetRelationResponse> RelationStore::GetRelation(
     for (const DyadSeries* dyad : contributors[start]) {
       auto it = PastDay(dyad->events, last);
       int taken = 0;
-      while (it != dyad->events.begin() && taken < kMaxBucketEventIds) {
+      while (it != dyad->events.begin() && taken < kMaxExemplars) {
         --it;
         if (it->day < first) break;
         acc.newest.push_back(*it);
@@ -400,7 +402,7 @@ absl::StatusOr<dyad::v1::GetRelationResponse> RelationStore::GetRelation(
       }
     }
     std::sort(acc.newest.begin(), acc.newest.end(), std::greater<>());
-    if (acc.newest.size() > kMaxBucketEventIds) acc.newest.resize(kMaxBucketEventIds);
+    if (acc.newest.size() > kMaxExemplars) acc.newest.resize(kMaxExemplars);
   }
 
   dyad::v1::GetRelationResponse response;
@@ -416,7 +418,7 @@ absl::StatusOr<dyad::v1::GetRelationResponse> RelationStore::GetRelation(
   // Buckets are disjoint and ordered, so the newest ids overall are in the newest buckets.
   for (auto it = buckets.rbegin(); it != buckets.rend(); ++it) {
     for (const auto& key : it->second.newest) {
-      if (total.newest.size() >= kMaxBucketEventIds) break;
+      if (total.newest.size() >= kMaxExemplars) break;
       total.newest.push_back(key);
     }
   }
@@ -546,6 +548,26 @@ absl::StatusOr<dyad::v1::ListEventsResponse> RelationStore::ListEvents(
     response.set_next_page_token(EncodePageToken(*last_on_page));
   }
   return response;
+}
+
+absl::StatusOr<dyad::v1::TopPartnersResponse> RelationStore::TopPartners(
+    const dyad::v1::TopPartnersRequest&, const CancelledFn&) const {
+  return absl::UnimplementedError("TopPartners is not implemented yet");
+}
+
+absl::StatusOr<dyad::v1::GetEventResponse> RelationStore::GetEvent(
+    const dyad::v1::GetEventRequest&) const {
+  return absl::UnimplementedError("GetEvent is not implemented yet");
+}
+
+absl::StatusOr<dyad::v1::GetGraphResponse> RelationStore::GetGraph(const dyad::v1::GetGraphRequest&,
+                                                                   const CancelledFn&) const {
+  return absl::UnimplementedError("GetGraph is not implemented yet");
+}
+
+absl::StatusOr<dyad::v1::ListActorsResponse> RelationStore::ListActors(
+    const dyad::v1::ListActorsRequest&) const {
+  return absl::UnimplementedError("ListActors is not implemented yet");
 }
 
 bool RelationStore::Contains(std::string_view event_id) const {
