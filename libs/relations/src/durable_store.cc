@@ -5,9 +5,7 @@
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
-#include <bit>
 #include <charconv>
-#include <cmath>
 #include <filesystem>
 #include <system_error>
 #include <tuple>
@@ -26,7 +24,7 @@ constexpr std::string_view kEventPrefix = "e:";
 constexpr std::string_view kDayPrefix = "a:";
 constexpr std::string_view kOffsetPrefix = "o:";
 constexpr std::string_view kCounterPrefix = "c:";
-constexpr uint8_t kTotalsVersion = 1;
+constexpr uint8_t kTotalsVersion = 2;
 // How often Open logs its progress while loading a large state.
 constexpr auto kLoadLogEvery = std::chrono::seconds(5);
 
@@ -70,22 +68,19 @@ bool GetFixed64(std::string_view& in, uint64_t& v) {
   return true;
 }
 
-// Value of an a: row: version byte, varint events, 4 varint quad counts, goldstein and tone sums
-// (IEEE-754 bits, 8 bytes big-endian), varint number of root codes, then per code: varint
-// length, bytes, varint count.
+uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+
+// Value of an a: row: version byte, varint mentions, zigzag varints of the Goldstein and tone
+// sums in millionths.
 std::string EncodeTotals(const DayTotals& t) {
   std::string out;
   out.push_back(static_cast<char>(kTotalsVersion));
-  PutVarint(out, static_cast<uint64_t>(t.events));
-  for (const int64_t q : t.quad) PutVarint(out, static_cast<uint64_t>(q));
-  PutFixed64(out, std::bit_cast<uint64_t>(t.goldstein_sum));
-  PutFixed64(out, std::bit_cast<uint64_t>(t.tone_sum));
-  PutVarint(out, t.root_codes.size());
-  for (const auto& [code, count] : t.root_codes) {
-    PutVarint(out, code.size());
-    out += code;
-    PutVarint(out, static_cast<uint64_t>(count));
-  }
+  PutVarint(out, static_cast<uint64_t>(t.mentions));
+  PutVarint(out, ZigZag(t.goldstein_micros));
+  PutVarint(out, ZigZag(t.tone_micros));
   return out;
 }
 
@@ -94,25 +89,11 @@ bool DecodeTotals(std::string_view in, DayTotals& t) {
   in.remove_prefix(1);
   uint64_t v = 0;
   if (!GetVarint(in, v)) return false;
-  t.events = static_cast<int64_t>(v);
-  for (int64_t& q : t.quad) {
-    if (!GetVarint(in, v)) return false;
-    q = static_cast<int64_t>(v);
-  }
-  if (!GetFixed64(in, v)) return false;
-  t.goldstein_sum = std::bit_cast<double>(v);
-  if (!GetFixed64(in, v)) return false;
-  t.tone_sum = std::bit_cast<double>(v);
-  uint64_t codes = 0;
-  if (!GetVarint(in, codes)) return false;
-  for (uint64_t i = 0; i < codes; ++i) {
-    uint64_t size = 0;
-    if (!GetVarint(in, size) || size > in.size()) return false;
-    std::string code(in.substr(0, size));
-    in.remove_prefix(size);
-    if (!GetVarint(in, v)) return false;
-    t.root_codes[std::move(code)] = static_cast<int64_t>(v);
-  }
+  t.mentions = static_cast<int64_t>(v);
+  if (!GetVarint(in, v)) return false;
+  t.goldstein_micros = UnZigZag(v);
+  if (!GetVarint(in, v)) return false;
+  t.tone_micros = UnZigZag(v);
   return in.empty();
 }
 
@@ -151,21 +132,9 @@ bool ParseInt(std::string_view text, int64_t& out) {
   return ec == std::errc() && ptr == end && !text.empty();
 }
 
-bool SumsAgree(double a, double b) {
-  return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(a) + std::fabs(b));
-}
-
-bool TotalsAgree(const DayTotals& stored, const DayTotals& computed) {
-  return stored.events == computed.events &&
-         std::equal(std::begin(stored.quad), std::end(stored.quad), std::begin(computed.quad)) &&
-         stored.root_codes == computed.root_codes &&
-         SumsAgree(stored.goldstein_sum, computed.goldstein_sum) &&
-         SumsAgree(stored.tone_sum, computed.tone_sum);
-}
-
 std::string DescribeTotals(const DayTotals& t) {
-  return absl::StrCat("events=", t.events, " quad=", t.quad[0], "/", t.quad[1], "/", t.quad[2], "/",
-                      t.quad[3], " goldstein_sum=", t.goldstein_sum, " tone_sum=", t.tone_sum);
+  return absl::StrCat("mentions=", t.mentions, " goldstein_micros=", t.goldstein_micros,
+                      " tone_micros=", t.tone_micros);
 }
 
 // What to do about a state directory that cannot be used as it is.
@@ -328,10 +297,11 @@ absl::Status DurableStore::Load() {
   }
   if (auto status = FromRocks(s, "cannot read", options_); !status.ok()) return status;
   if (format != std::to_string(kStateFormatVersion)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("state directory ", options_.dir, " has format version ", format,
-                     "; this dyad-query reads version ", kStateFormatVersion, ": ",
-                     RebuildHint(options_.dir, options_.topic)));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "state directory ", options_.dir, " has format version ", format.substr(0, 16),
+        " (made by ", format < std::to_string(kStateFormatVersion) ? "an older" : "another",
+        " dyad-query); this dyad-query reads version ", kStateFormatVersion,
+        " only, the state cannot be converted: ", RebuildHint(options_.dir, options_.topic)));
   }
   if (auto status = FromRocks(db_->Get(read, AsSlice(kTopicKey), &topic), "cannot read", options_);
       !status.ok()) {
@@ -386,7 +356,7 @@ absl::Status DurableStore::Load() {
       return corrupt("a dyad-day row does not decode");
     }
     const auto computed = memory_.DayTotalsOf(place.source, place.target, place.day);
-    if (!computed || !TotalsAgree(stored, *computed)) {
+    if (!computed || stored != *computed) {
       return corrupt(absl::StrCat("the stored totals of ", place.source, " → ", place.target,
                                   " on day ", place.day, " (", DescribeTotals(stored),
                                   ") disagree with its stored events (",
@@ -441,7 +411,7 @@ absl::Status DurableStore::Commit(Batch batch) {
   rocksdb::WriteBatch write_batch;
 
   // The new totals of each dyad-day the batch touches: the committed totals plus the batch's
-  // events in order (the order the RelationStore adds them in below, so the sums agree exactly).
+  // mentions (integer sums: exactly what the RelationStore computes, in any order).
   std::map<std::tuple<std::string_view, std::string_view, int64_t>,
            std::pair<const EventPlace*, DayTotals>>
       touched;

@@ -3,14 +3,22 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <deque>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <queue>
+#include <tuple>
 #include <utility>
 
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "dyad/core/dates.h"
+#include "dyad/core/utf8.h"
 #include "dyad/relations/names.h"
 
 namespace dyad::relations {
@@ -21,7 +29,7 @@ using EventKey = RelationStore::EventKey;
 
 constexpr int64_t kMinDay = std::numeric_limits<int64_t>::min();
 constexpr int64_t kMaxDay = std::numeric_limits<int64_t>::max();
-constexpr std::size_t kMaxActorLength = 64;
+constexpr std::size_t kMaxActorLength = kMaxActorCodeLength;
 constexpr char kTokenVersion[] = "v1";
 // How often long scans look at the cancellation callback.
 constexpr int kCancelCheckEvery = 1024;
@@ -167,29 +175,661 @@ void ForPrefix(const Map& map, std::string_view prefix, Fn&& fn) {
   }
 }
 
-// Aggregate over one bucket while GetRelation runs.
-struct BucketAccumulator {
-  int64_t events = 0;
-  int64_t quad[4] = {0, 0, 0, 0};
-  double goldstein_sum = 0;
-  double tone_sum = 0;
-  std::map<std::string, int64_t> root_codes;
-  std::vector<EventKey> newest;  // at most kMaxExemplars, newest first
+// --- The state --------------------------------------------------------------------------------
+
+constexpr uint32_t kNoId = std::numeric_limits<uint32_t>::max();
+constexpr double kMicros = 1e6;
+
+// Strings ↔ dense ids (articles, publishers, base and root codes), so per-day sets are small
+// sorted vectors of integers. Ids are never reused; the strings live as long as the store.
+class Interner {
+ public:
+  uint32_t Intern(std::string_view text) {
+    if (const auto it = ids_.find(text); it != ids_.end()) return it->second;
+    const auto id = static_cast<uint32_t>(strings_.size());
+    strings_.emplace_back(text);
+    ids_.emplace(strings_.back(), id);
+    return id;
+  }
+  // kNoId when `text` was never interned.
+  uint32_t Find(std::string_view text) const {
+    const auto it = ids_.find(text);
+    return it == ids_.end() ? kNoId : it->second;
+  }
+  const std::string& operator[](uint32_t id) const { return strings_[id]; }
+  std::size_t size() const { return strings_.size(); }
+
+ private:
+  std::deque<std::string> strings_;  // stable: the map's keys point into it
+  absl::flat_hash_map<std::string_view, uint32_t> ids_;
 };
 
-void FillBucket(const BucketAccumulator& acc, std::string start, dyad::v1::RelationBucket* out) {
-  out->set_start(std::move(start));
-  out->set_events(acc.events);
-  out->set_verbal_cooperation(acc.quad[0]);
-  out->set_material_cooperation(acc.quad[1]);
-  out->set_verbal_conflict(acc.quad[2]);
-  out->set_material_conflict(acc.quad[3]);
-  out->set_goldstein_sum(acc.goldstein_sum);
-  const double n = static_cast<double>(acc.events);
-  out->set_goldstein_mean(acc.events > 0 ? acc.goldstein_sum / n : 0.0);
-  out->set_tone_mean(acc.events > 0 ? acc.tone_sum / n : 0.0);
-  for (const auto& [code, count] : acc.root_codes) (*out->mutable_root_codes())[code] = count;
-  for (const auto& key : acc.newest) out->add_event_ids(std::string(key.id));
+// Inserts `value` into the sorted vector `set` unless it is there; true when inserted.
+bool InsertSorted(std::vector<uint32_t>& set, uint32_t value) {
+  const auto it = std::lower_bound(set.begin(), set.end(), value);
+  if (it != set.end() && *it == value) return false;
+  set.insert(it, value);
+  return true;
+}
+
+// sum / n rounded to nearest, halves away from zero.
+int64_t RoundDiv(int64_t sum, int64_t n) {
+  if (n <= 0) return 0;
+  return sum >= 0 ? (sum + n / 2) / n : -((-sum + n / 2) / n);
+}
+
+struct Group;
+
+// One mention (a record of dyad.events.v1): the value of the mention index, keyed by its id.
+struct Mention {
+  // The serialized dyad.v1.Event: a parsed message costs several times the memory.
+  std::string bytes;
+  std::string code;     // Event.code, else Event.root_code: ListEvents' code filter
+  std::string_view id;  // the index key
+  double confidence = 0;
+  int64_t goldstein = 0;  // millionths
+  int64_t tone = 0;       // millionths
+  int32_t quad_class = 0;
+  uint32_t article = kNoId;    // interned Event.article_id; kNoId when empty
+  uint32_t publisher = kNoId;  // interned Event.publisher; kNoId when empty
+  uint32_t root = kNoId;       // interned root code (Event.root_code, else base code[0:2])
+  Group* group = nullptr;
+};
+
+// One de-duplicated event: the mentions of one dyad, day, base code and place.
+struct Group {
+  int64_t day = 0;
+  uint32_t base = kNoId;
+  std::vector<const Mention*> mentions;  // by id: front() is the representative
+  int64_t goldstein_sum = 0;             // millionths, over the mentions
+  int64_t tone_sum = 0;                  // millionths, over the mentions
+  std::vector<uint32_t> articles;        // distinct, sorted
+  std::vector<uint32_t> sources;         // distinct, sorted
+  // The representative's.
+  int32_t quad = 0;
+  uint32_t root = kNoId;
+
+  std::string_view id() const { return mentions.front()->id; }
+  int64_t size() const { return static_cast<int64_t>(mentions.size()); }
+  int64_t goldstein() const { return RoundDiv(goldstein_sum, size()); }
+};
+
+// Exemplar rank inside one day: most mentions, then the larger id ("newest").
+bool BetterInDay(const Group* a, const Group* b) {
+  if (a->mentions.size() != b->mentions.size()) return a->mentions.size() > b->mentions.size();
+  return a->id() > b->id();
+}
+
+struct RootTally {
+  uint32_t root = kNoId;
+  int64_t events = 0;
+};
+struct CodeTally {
+  uint32_t base = kNoId;
+  int64_t events = 0;
+  int64_t mentions = 0;
+};
+
+// The events of one dyad on one day and their pre-aggregates (what GetRelation reads without a
+// filter): kept up to date by Apply, all integers.
+struct Day {
+  std::vector<std::unique_ptr<Group>> groups;
+  DayTotals totals;  // mentions, Goldstein and tone sums over the mentions
+  int64_t events = 0;
+  int64_t quad[4] = {0, 0, 0, 0};
+  int64_t goldstein = 0;  // Σ over the events of their Goldstein mean, millionths
+  std::vector<RootTally> roots;
+  std::vector<CodeTally> codes;
+  std::vector<uint32_t> articles;       // distinct, sorted
+  std::vector<uint32_t> sources;        // distinct, sorted
+  std::vector<const Group*> exemplars;  // the best kMaxExemplars, best first
+
+  void AddRoot(uint32_t root, int64_t n) {
+    auto it = std::find_if(roots.begin(), roots.end(),
+                           [&](const RootTally& t) { return t.root == root; });
+    if (it == roots.end()) it = roots.insert(roots.end(), RootTally{root, 0});
+    it->events += n;
+    if (it->events == 0) roots.erase(it);
+  }
+  void AddQuad(int32_t quad_class, int64_t n) {
+    if (quad_class >= 1 && quad_class <= 4) quad[quad_class - 1] += n;
+  }
+  // `group` gained a mention: its rank can only improve (it has more mentions than before), so
+  // the best list stays right by taking it out and putting it back where it belongs.
+  void Rank(const Group* group) {
+    std::erase(exemplars, group);
+    const auto at = std::lower_bound(exemplars.begin(), exemplars.end(), group, BetterInDay);
+    if (at - exemplars.begin() < kMaxExemplars) {
+      exemplars.insert(at, group);
+      if (exemplars.size() > kMaxExemplars) exemplars.pop_back();
+    }
+  }
+};
+
+using KeySet = absl::btree_set<EventKey>;
+
+struct Series {
+  std::string source;
+  std::string target;
+  absl::btree_map<int64_t, Day> days;  // by day: range scans
+  KeySet keys;                         // the dyad's mentions, ordered: ListEvents merge
+};
+
+// What makes mentions one event (the dyad and day are part of it through `series` and `day`).
+struct GroupKey {
+  const Series* series = nullptr;
+  int64_t day = 0;
+  uint32_t base = kNoId;
+  std::string place_country;
+  std::string place_name;
+
+  template <typename H>
+  friend H AbslHashValue(H h, const GroupKey& k) {
+    return H::combine(std::move(h), k.series, k.day, k.base, k.place_country, k.place_name);
+  }
+  friend bool operator==(const GroupKey&, const GroupKey&) = default;
+};
+
+struct ActorEntry {
+  int64_t mentions = 0;
+  std::string name;
+  std::string folded;  // name in ASCII lower case, for ListActors' word prefixes
+};
+
+}  // namespace
+
+struct RelationStore::State {
+  // source code → target code → series. std::map nodes are stable, so the pointers below are too.
+  std::map<std::string, std::map<std::string, Series, std::less<>>, std::less<>> by_source;
+  // target code → source code → the same series, for target-side prefix lookups.
+  std::map<std::string, std::map<std::string, const Series*, std::less<>>, std::less<>> by_target;
+  absl::node_hash_map<std::string, Mention> mentions;  // by id; node map: stable keys and values
+  KeySet order;                                        // every mention, for unfiltered listing
+  absl::flat_hash_map<GroupKey, Group*> groups;
+  Interner articles;
+  Interner publishers;
+  Interner bases;
+  std::vector<std::string> base_names;  // CAMEO name of each interned base code
+  Interner roots;
+  absl::btree_map<std::string, ActorEntry, std::less<>> actors;
+  int64_t dyads = 0;
+  int64_t events = 0;  // groups
+};
+
+namespace {
+
+using State = RelationStore::State;
+
+// Dyads matching the prefixes in either or both directions, each once.
+std::vector<const Series*> MatchDyads(const State& state, std::string_view source,
+                                      std::string_view target, bool both_directions) {
+  std::vector<const Series*> out;
+  const auto directed = [&](std::string_view src, std::string_view tgt) {
+    if (!src.empty() || tgt.empty()) {
+      ForPrefix(state.by_source, src, [&](const std::string&, const auto& targets) {
+        ForPrefix(targets, tgt, [&](const std::string&, const Series& s) { out.push_back(&s); });
+      });
+    } else {
+      ForPrefix(state.by_target, tgt, [&](const std::string&, const auto& sources) {
+        for (const auto& [code, series] : sources) out.push_back(series);
+      });
+    }
+  };
+  directed(source, target);
+  if (both_directions) {
+    directed(target, source);
+    // A dyad matching both ways (e.g. PAK → PAK) counts once.
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+  }
+  return out;
+}
+
+// --- Filters ------------------------------------------------------------------------------------
+
+absl::Status CheckMinConfidence(const char* field, double value) {
+  if (!(value >= 0.0 && value <= 1.0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " ", value,
+                     " is out of range; use 0..1 (the coder's confidence), or 0 for no filter"));
+  }
+  return absl::OkStatus();
+}
+
+// An EventFilter, checked and resolved against the store's ids.
+struct Filter {
+  bool by_root = false;
+  std::vector<std::string> root_codes;  // as given
+  std::vector<uint32_t> roots;          // their interned ids (unknown ones match nothing)
+  unsigned quads = 0;                   // bit q set: keep quad class q; 0 = all
+  double min_confidence = 0;
+
+  bool groups() const { return by_root || quads != 0; }
+  bool mentions() const { return min_confidence > 0; }
+  bool any() const { return groups() || mentions(); }
+  bool Keeps(int32_t quad, uint32_t root) const {
+    if (quads != 0 && (quad < 1 || quad > 4 || (quads & (1u << quad)) == 0)) return false;
+    if (by_root && std::find(roots.begin(), roots.end(), root) == roots.end()) return false;
+    return true;
+  }
+};
+
+absl::StatusOr<Filter> ParseFilter(const dyad::v1::EventFilter& f) {
+  Filter out;
+  if (f.root_codes_size() > kMaxFilterCodes || f.quad_classes_size() > kMaxFilterCodes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("filter has ", f.root_codes_size(), " root codes and ", f.quad_classes_size(),
+                     " quad classes; give at most ", kMaxFilterCodes, " of each"));
+  }
+  for (const auto& code : f.root_codes()) {
+    if (code.size() != 2 || code[0] < '0' || code[0] > '9' || code[1] < '0' || code[1] > '9') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("filter root code \"", code.substr(0, 8),
+                       "\" is not a CAMEO root code; use two digits such as \"04\" (consult) or "
+                       "\"19\" (fight)"));
+    }
+    out.root_codes.push_back(code);
+  }
+  out.by_root = !out.root_codes.empty();
+  for (const int32_t q : f.quad_classes()) {
+    if (q < 1 || q > 4) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("filter quad class ", q,
+                       " is out of range; use 1 (verbal cooperation), 2 (material cooperation), "
+                       "3 (verbal conflict) or 4 (material conflict)"));
+    }
+    out.quads |= 1u << q;
+  }
+  if (auto s = CheckMinConfidence("filter min_confidence", f.min_confidence()); !s.ok()) return s;
+  out.min_confidence = f.min_confidence();
+  return out;
+}
+
+// Resolves the root codes to ids; under the store's lock.
+void ResolveFilter(const State& state, Filter& filter) {
+  filter.roots.clear();
+  for (const auto& code : filter.root_codes) filter.roots.push_back(state.roots.Find(code));
+}
+
+// --- Accumulating buckets -----------------------------------------------------------------------
+
+// A sorted run of interned ids (a day's or an event's articles or sources).
+struct Span {
+  const uint32_t* data = nullptr;
+  std::size_t size = 0;
+};
+Span SpanOf(const std::vector<uint32_t>& v) { return Span{v.data(), v.size()}; }
+
+// Number of distinct ids in the union of sorted spans: a bitmap over the id range when it is
+// dense enough, else a sort.
+int64_t DistinctCount(const std::vector<Span>& spans) {
+  std::size_t n = 0;
+  uint32_t lo = kNoId;
+  uint32_t hi = 0;
+  const Span* only = nullptr;
+  std::size_t nonempty = 0;
+  for (const Span& s : spans) {
+    if (s.size == 0) continue;
+    ++nonempty;
+    only = &s;
+    n += s.size;
+    lo = std::min(lo, s.data[0]);
+    hi = std::max(hi, s.data[s.size - 1]);
+  }
+  if (nonempty == 0) return 0;
+  if (nonempty == 1) return static_cast<int64_t>(only->size);
+  const std::size_t words = (static_cast<std::size_t>(hi - lo) >> 6) + 1;
+  if (words <= 4 * n + 64) {
+    std::vector<uint64_t> bits(words, 0);
+    int64_t distinct = 0;
+    for (const Span& s : spans) {
+      for (std::size_t i = 0; i < s.size; ++i) {
+        const uint32_t v = s.data[i] - lo;
+        uint64_t& word = bits[v >> 6];
+        const uint64_t bit = uint64_t{1} << (v & 63);
+        distinct += (word & bit) == 0 ? 1 : 0;
+        word |= bit;
+      }
+    }
+    return distinct;
+  }
+  std::vector<uint32_t> all;
+  all.reserve(n);
+  for (const Span& s : spans) all.insert(all.end(), s.data, s.data + s.size);
+  std::sort(all.begin(), all.end());
+  return static_cast<int64_t>(std::unique(all.begin(), all.end()) - all.begin());
+}
+
+// An event as a query sees it: a whole group, or the mentions of a group that pass
+// min_confidence.
+struct EventView {
+  int64_t day = 0;
+  uint32_t base = kNoId;
+  int32_t quad = 0;
+  uint32_t root = kNoId;
+  int64_t mentions = 0;
+  int64_t goldstein = 0;  // the event's mean, millionths
+  int64_t tone_sum = 0;   // over its mentions, millionths
+  Span articles;
+  Span sources;
+  std::string_view id;
+};
+
+EventView ViewOf(const Group& g) {
+  return EventView{g.day,
+                   g.base,
+                   g.quad,
+                   g.root,
+                   g.size(),
+                   g.goldstein(),
+                   g.tone_sum,
+                   SpanOf(g.articles),
+                   SpanOf(g.sources),
+                   g.id()};
+}
+
+// Per-query scratch: storage for the id sets of events rebuilt from filtered mentions.
+struct Scratch {
+  std::deque<std::vector<uint32_t>> sets;
+  Span Keep(std::vector<uint32_t> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    sets.push_back(std::move(v));
+    return SpanOf(sets.back());
+  }
+};
+
+// The event made of the mentions of `g` with confidence >= min; false when none is left.
+bool FilteredView(const Group& g, double min_confidence, Scratch& scratch, EventView& out) {
+  std::vector<uint32_t> articles;
+  std::vector<uint32_t> sources;
+  const Mention* first = nullptr;
+  int64_t n = 0;
+  int64_t goldstein = 0;
+  int64_t tone = 0;
+  for (const Mention* m : g.mentions) {
+    if (!(m->confidence >= min_confidence)) continue;
+    if (first == nullptr) first = m;
+    ++n;
+    goldstein += m->goldstein;
+    tone += m->tone;
+    if (m->article != kNoId) articles.push_back(m->article);
+    if (m->publisher != kNoId) sources.push_back(m->publisher);
+  }
+  if (first == nullptr) return false;
+  out = EventView{g.day,
+                  g.base,
+                  first->quad_class,
+                  first->root,
+                  n,
+                  RoundDiv(goldstein, n),
+                  tone,
+                  scratch.Keep(std::move(articles)),
+                  scratch.Keep(std::move(sources)),
+                  first->id};
+  return true;
+}
+
+// Calls sink.AddDay(day) when the day's pre-aggregates answer the filter, else sink.AddEvent for
+// each of its events that the filter keeps.
+template <typename Sink>
+void VisitDay(const Day& day, const Filter& filter, Scratch& scratch, Sink& sink) {
+  if (!filter.any()) {
+    sink.AddDay(day);
+    return;
+  }
+  for (const auto& group : day.groups) {
+    EventView view;
+    if (filter.mentions()) {
+      if (!FilteredView(*group, filter.min_confidence, scratch, view)) continue;
+    } else {
+      view = ViewOf(*group);
+    }
+    if (filter.Keeps(view.quad, view.root)) sink.AddEvent(view);
+  }
+}
+
+// Counters by dense id (root or base code) with the list of ids touched, so that resetting costs
+// what was used.
+class Tally {
+ public:
+  explicit Tally(std::size_t ids) : events_(ids, 0), mentions_(ids, 0), seen_(ids, 0) {}
+  void Add(uint32_t id, int64_t events, int64_t mentions) {
+    if (seen_[id] == 0) {
+      seen_[id] = 1;
+      touched_.push_back(id);
+    }
+    events_[id] += events;
+    mentions_[id] += mentions;
+  }
+  const std::vector<uint32_t>& touched() const { return touched_; }
+  int64_t events(uint32_t id) const { return events_[id]; }
+  int64_t mentions(uint32_t id) const { return mentions_[id]; }
+  void Reset() {
+    for (const uint32_t id : touched_) {
+      events_[id] = 0;
+      mentions_[id] = 0;
+      seen_[id] = 0;
+    }
+    touched_.clear();
+  }
+
+ private:
+  std::vector<int64_t> events_;
+  std::vector<int64_t> mentions_;
+  std::vector<uint8_t> seen_;
+  std::vector<uint32_t> touched_;
+};
+
+// An exemplar candidate; ranked by most mentions, then newest (later day, then larger id).
+struct Candidate {
+  int64_t mentions = 0;
+  int64_t day = 0;
+  std::string_view id;
+};
+bool Better(const Candidate& a, const Candidate& b) {
+  if (a.mentions != b.mentions) return a.mentions > b.mentions;
+  if (a.day != b.day) return a.day > b.day;
+  return a.id > b.id;
+}
+
+// Keeps the best kMaxExemplars of `c`, best first.
+void KeepBest(std::vector<Candidate>& c) {
+  const auto keep = std::min<std::size_t>(c.size(), kMaxExemplars);
+  std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(keep), c.end(), Better);
+  c.resize(keep);
+}
+
+// The integer sums of a bucket.
+struct Sums {
+  int64_t events = 0;
+  int64_t quad[4] = {0, 0, 0, 0};
+  int64_t goldstein = 0;  // Σ event means, millionths
+  int64_t tone = 0;       // Σ over mentions, millionths
+  int64_t mentions = 0;
+
+  void AddQuad(int32_t q, int64_t n) {
+    if (q >= 1 && q <= 4) quad[q - 1] += n;
+  }
+  void Add(const Sums& o) {
+    events += o.events;
+    for (int q = 0; q < 4; ++q) quad[q] += o.quad[q];
+    goldstein += o.goldstein;
+    tone += o.tone;
+    mentions += o.mentions;
+  }
+  double GoldsteinMean() const {
+    return events > 0 ? static_cast<double>(goldstein) / kMicros / static_cast<double>(events)
+                      : 0.0;
+  }
+};
+
+// Sums only: GetGraph's edges.
+struct SumsSink {
+  Sums sums;
+  void AddDay(const Day& day) {
+    sums.events += day.events;
+    for (int q = 0; q < 4; ++q) sums.quad[q] += day.quad[q];
+    sums.goldstein += day.goldstein;
+    sums.tone += day.totals.tone_micros;
+    sums.mentions += day.totals.mentions;
+  }
+  void AddEvent(const EventView& e) {
+    ++sums.events;
+    sums.AddQuad(e.quad, 1);
+    sums.goldstein += e.goldstein;
+    sums.tone += e.tone_sum;
+    sums.mentions += e.mentions;
+  }
+};
+
+// One RelationBucket being accumulated.
+class BucketBuilder {
+ public:
+  BucketBuilder(const State& state)
+      : state_(state), roots_(state.roots.size()), codes_(state.bases.size()) {}
+
+  void AddDay(const Day& day) {
+    sums_.events += day.events;
+    for (int q = 0; q < 4; ++q) sums_.quad[q] += day.quad[q];
+    sums_.goldstein += day.goldstein;
+    sums_.tone += day.totals.tone_micros;
+    sums_.mentions += day.totals.mentions;
+    for (const RootTally& r : day.roots) roots_.Add(r.root, r.events, 0);
+    for (const CodeTally& c : day.codes) codes_.Add(c.base, c.events, c.mentions);
+    articles_.push_back(SpanOf(day.articles));
+    sources_.push_back(SpanOf(day.sources));
+    for (const Group* g : day.exemplars) candidates_.push_back({g->size(), g->day, g->id()});
+  }
+  void AddEvent(const EventView& e) {
+    ++sums_.events;
+    sums_.AddQuad(e.quad, 1);
+    sums_.goldstein += e.goldstein;
+    sums_.tone += e.tone_sum;
+    sums_.mentions += e.mentions;
+    if (e.root != kNoId) roots_.Add(e.root, 1, 0);
+    codes_.Add(e.base, 1, e.mentions);
+    articles_.push_back(e.articles);
+    sources_.push_back(e.sources);
+    candidates_.push_back({e.mentions, e.day, e.id});
+  }
+
+  int64_t events() const { return sums_.events; }
+  const Sums& sums() const { return sums_; }
+
+  // Writes the bucket; `start` empty for totals.
+  void Fill(std::string start, dyad::v1::RelationBucket* out) {
+    out->set_start(std::move(start));
+    out->set_events(sums_.events);
+    out->set_verbal_cooperation(sums_.quad[0]);
+    out->set_material_cooperation(sums_.quad[1]);
+    out->set_verbal_conflict(sums_.quad[2]);
+    out->set_material_conflict(sums_.quad[3]);
+    out->set_goldstein_sum(static_cast<double>(sums_.goldstein) / kMicros);
+    out->set_goldstein_mean(sums_.GoldsteinMean());
+    out->set_tone_mean(sums_.mentions > 0 ? static_cast<double>(sums_.tone) / kMicros /
+                                                static_cast<double>(sums_.mentions)
+                                          : 0.0);
+    auto& roots = *out->mutable_root_codes();
+    for (const uint32_t id : roots_.touched()) {
+      if (roots_.events(id) != 0) roots[state_.roots[id]] = roots_.events(id);
+    }
+    KeepBest(candidates_);
+    for (const Candidate& c : candidates_) out->add_event_ids(std::string(c.id));
+    out->set_mentions(sums_.mentions);
+    out->set_articles(DistinctCount(articles_));
+    out->set_sources(DistinctCount(sources_));
+    // Top codes: most events, then most mentions, then by code.
+    std::vector<uint32_t> codes = codes_.touched();
+    const auto better = [&](uint32_t a, uint32_t b) {
+      if (codes_.events(a) != codes_.events(b)) return codes_.events(a) > codes_.events(b);
+      if (codes_.mentions(a) != codes_.mentions(b)) return codes_.mentions(a) > codes_.mentions(b);
+      return state_.bases[a] < state_.bases[b];
+    };
+    const auto keep = std::min<std::size_t>(codes.size(), kMaxTopCodes);
+    std::partial_sort(codes.begin(), codes.begin() + static_cast<std::ptrdiff_t>(keep), codes.end(),
+                      better);
+    for (std::size_t i = 0; i < keep; ++i) {
+      auto* code = out->add_top_codes();
+      code->set_code(state_.bases[codes[i]]);
+      code->set_name(state_.base_names[codes[i]]);
+      code->set_events(codes_.events(codes[i]));
+      code->set_mentions(codes_.mentions(codes[i]));
+    }
+  }
+
+  // Adds this (filled) bucket to `total`: its sums, tallies, id spans and exemplars.
+  void AddTo(BucketBuilder& total) const {
+    total.sums_.Add(sums_);
+    for (const uint32_t id : roots_.touched()) total.roots_.Add(id, roots_.events(id), 0);
+    for (const uint32_t id : codes_.touched()) {
+      total.codes_.Add(id, codes_.events(id), codes_.mentions(id));
+    }
+    total.articles_.insert(total.articles_.end(), articles_.begin(), articles_.end());
+    total.sources_.insert(total.sources_.end(), sources_.begin(), sources_.end());
+    total.candidates_.insert(total.candidates_.end(), candidates_.begin(), candidates_.end());
+  }
+
+  void Reset() {
+    sums_ = Sums{};
+    roots_.Reset();
+    codes_.Reset();
+    articles_.clear();
+    sources_.clear();
+    candidates_.clear();
+  }
+
+ private:
+  const State& state_;
+  Sums sums_;
+  Tally roots_;
+  Tally codes_;
+  std::vector<Span> articles_;
+  std::vector<Span> sources_;
+  std::vector<Candidate> candidates_;
+};
+
+// Validates a limit field: 0 → `fallback`, else 1..max.
+absl::StatusOr<int> Limit(const char* field, int32_t value, int fallback, int max) {
+  if (value < 0 || value > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " ", value, " is out of range; use 1..", max, ", or 0 for ", fallback));
+  }
+  return value == 0 ? fallback : value;
+}
+
+absl::StatusOr<std::size_t> CodeLength(const char* field, int32_t value) {
+  if (value < 0 || value > kMaxActorCodeLength) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " ", value, " is out of range; use 1..", kMaxActorCodeLength,
+        " (3 = countries and organisations, 6 = with a role), or 0 for ", kDefaultCodeLength));
+  }
+  return static_cast<std::size_t>(value == 0 ? kDefaultCodeLength : value);
+}
+
+std::string Cut(std::string_view code, std::size_t length) {
+  return std::string(code.substr(0, length));
+}
+
+std::string FoldAscii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// True when a word of `folded` (lower-case name) starts with `prefix` (lower case): at the start
+// or after a character that is not an ASCII letter or digit (nor part of a UTF-8 sequence).
+bool NameHasWordPrefix(std::string_view folded, std::string_view prefix) {
+  for (std::size_t i = 0; i + prefix.size() <= folded.size(); ++i) {
+    if (i > 0) {
+      const auto c = static_cast<unsigned char>(folded[i - 1]);
+      if (c >= 0x80 || IsAlnum(static_cast<char>(c))) continue;
+    }
+    if (folded.substr(i, prefix.size()) == prefix) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -235,14 +875,17 @@ int64_t BucketEnd(int64_t start, Bucket bucket) {
   }
 }
 
-RelationStore::RelationStore() = default;
-RelationStore::RelationStore(std::shared_ptr<const Names> names) : names_(std::move(names)) {}
+RelationStore::RelationStore() : state_(std::make_unique<State>()) {}
+RelationStore::RelationStore(std::shared_ptr<const Names> names)
+    : names_(std::move(names)), state_(std::make_unique<State>()) {}
+RelationStore::~RelationStore() = default;
 
 std::shared_lock<std::shared_mutex> RelationStore::ReadLock() const {
   std::lock_guard turnstile(turnstile_);
   return std::shared_lock(mu_);
 }
-RelationStore::~RelationStore() = default;
+
+int64_t ToMicros(double value) { return std::llround(value * kMicros); }
 
 absl::StatusOr<EventPlace> PlaceEvent(const dyad::v1::Event& event, std::string* bytes) {
   if (event.id().empty()) {
@@ -260,13 +903,21 @@ absl::StatusOr<EventPlace> PlaceEvent(const dyad::v1::Event& event, std::string*
     return absl::InvalidArgumentError(
         absl::StrCat("event ", event.id(), " has a non-finite goldstein or tone value"));
   }
+  if (std::fabs(event.goldstein()) > kMaxAbsGoldstein || std::fabs(event.tone()) > kMaxAbsTone) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("event ", event.id(), " has goldstein ", event.goldstein(), " and tone ",
+                     event.tone(), "; the store takes goldstein within ±", kMaxAbsGoldstein,
+                     " (the CAMEO scale) and tone "
+                     "within ±",
+                     kMaxAbsTone));
+  }
   const auto day = EventDay(event);
   if (!day.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("event ", event.id(), ": ", day.status().message()));
   }
   place.day = *day;
-  // The round trip makes sure ListEvents can parse it back: an Event built in memory (not parsed
+  // The round trip makes sure the store can parse it back: an Event built in memory (not parsed
   // from a record) may hold a string that is not UTF-8, which proto3 refuses to parse.
   std::string local;
   std::string& out = bytes != nullptr ? *bytes : local;
@@ -278,69 +929,118 @@ absl::StatusOr<EventPlace> PlaceEvent(const dyad::v1::Event& event, std::string*
 }
 
 void DayTotals::Add(const dyad::v1::Event& event) {
-  ++events;
-  if (event.quad_class() >= 1 && event.quad_class() <= 4) ++quad[event.quad_class() - 1];
-  goldstein_sum += event.goldstein();
-  tone_sum += event.tone();
-  std::string root = event.root_code();
-  if (root.empty() && event.code().size() >= 2) root = event.code().substr(0, 2);
-  if (!root.empty()) ++root_codes[root];
+  ++mentions;
+  goldstein_micros += ToMicros(event.goldstein());
+  tone_micros += ToMicros(event.tone());
 }
 
 absl::StatusOr<bool> RelationStore::Apply(const dyad::v1::Event& event) {
   // Validated and serialised before taking the lock, so readers are not kept waiting for it.
-  StoredEvent stored;
-  auto place = PlaceEvent(event, &stored.bytes);
+  Mention mention;
+  auto place = PlaceEvent(event, &mention.bytes);
   if (!place.ok()) return place.status();
-  stored.quad_class = event.quad_class();
-  stored.code = !event.code().empty() ? event.code() : event.root_code();
+  mention.code = !event.code().empty() ? event.code() : event.root_code();
+  mention.quad_class = event.quad_class();
+  mention.confidence = event.confidence();
+  mention.goldstein = ToMicros(event.goldstein());
+  mention.tone = ToMicros(event.tone());
+  const std::string base =
+      !event.base_code().empty() ? event.base_code() : event.code().substr(0, 3);
+  const std::string root = !event.root_code().empty() ? event.root_code() : base.substr(0, 2);
 
   std::unique_lock turnstile(turnstile_);
   std::unique_lock lock(mu_);
   turnstile.unlock();
-  const auto [stored_it, is_new] = events_.try_emplace(event.id(), std::move(stored));
+  State& st = *state_;
+  const auto [mention_it, is_new] = st.mentions.try_emplace(event.id(), std::move(mention));
   if (!is_new) return false;
+  Mention& m = mention_it->second;
+  m.id = mention_it->first;
+  if (!event.article_id().empty()) m.article = st.articles.Intern(event.article_id());
+  if (!event.publisher().empty()) m.publisher = st.publishers.Intern(event.publisher());
+  if (!root.empty()) m.root = st.roots.Intern(root);
+  const std::size_t bases_before = st.bases.size();
+  const uint32_t base_id = st.bases.Intern(base);
+  if (st.bases.size() != bases_before) {
+    st.base_names.push_back(names_ != nullptr ? names_->CodeName(base) : std::string());
+  }
 
-  auto& targets = by_source_[place->source];
+  // The dyad.
+  auto& targets = st.by_source[place->source];
   auto [series_it, inserted] = targets.try_emplace(place->target);
-  DyadSeries& series = series_it->second;
+  Series& series = series_it->second;
   if (inserted) {
     series.source = place->source;
     series.target = place->target;
-    by_target_[place->target][place->source] = &series;
-    ++dyad_count_;
+    st.by_target[place->target][place->source] = &series;
+    ++st.dyads;
   }
-
-  series.days[place->day].Add(event);
-  const EventKey key{place->day, stored_it->first};
-  series.events.insert(key);
-  order_.insert(key);
-  return true;
-}
-
-std::vector<const RelationStore::DyadSeries*> RelationStore::MatchDyads(
-    std::string_view source, std::string_view target, bool both_directions) const {
-  std::vector<const DyadSeries*> out;
-  const auto directed = [&](std::string_view src, std::string_view tgt) {
-    if (!src.empty() || tgt.empty()) {
-      ForPrefix(by_source_, src, [&](const std::string&, const auto& targets) {
-        ForPrefix(targets, tgt,
-                  [&](const std::string&, const DyadSeries& s) { out.push_back(&s); });
-      });
-    } else {
-      ForPrefix(by_target_, tgt, [&](const std::string&, const auto& sources) {
-        for (const auto& [code, series] : sources) out.push_back(series);
-      });
+  const auto count_actor = [&](const std::string& code) {
+    auto [actor, fresh] = st.actors.try_emplace(code);
+    if (fresh && names_ != nullptr) {
+      actor->second.name = names_->ActorName(code);
+      actor->second.folded = FoldAscii(actor->second.name);
     }
+    ++actor->second.mentions;
   };
-  directed(source, target);
-  if (both_directions) {
-    directed(target, source);
-    // A dyad matching both ways (e.g. PAK → PAK) counts once.
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
+  count_actor(place->source);
+  if (place->target != place->source) count_actor(place->target);
+
+  // The event (group) and its day.
+  Day& day = series.days[place->day];
+  auto [group_it, new_group] = st.groups.try_emplace(
+      GroupKey{&series, place->day, base_id, event.place().country(), event.place().name()},
+      nullptr);
+  if (new_group) {
+    auto group = std::make_unique<Group>();
+    group->day = place->day;
+    group->base = base_id;
+    group_it->second = group.get();
+    day.groups.push_back(std::move(group));
+    ++st.events;
   }
-  return out;
+  Group& g = *group_it->second;
+  const int32_t old_quad = g.quad;
+  const uint32_t old_root = g.root;
+  const int64_t old_goldstein = new_group ? 0 : g.goldstein();
+  g.mentions.insert(
+      std::lower_bound(g.mentions.begin(), g.mentions.end(), m.id,
+                       [](const Mention* a, std::string_view id) { return a->id < id; }),
+      &m);
+  m.group = &g;
+  g.goldstein_sum += m.goldstein;
+  g.tone_sum += m.tone;
+  if (m.article != kNoId) InsertSorted(g.articles, m.article);
+  if (m.publisher != kNoId) InsertSorted(g.sources, m.publisher);
+  g.quad = g.mentions.front()->quad_class;
+  g.root = g.mentions.front()->root;
+
+  // The day's pre-aggregates: the event's old contribution out, the new one in (integers, so
+  // exact in any order).
+  day.totals.Add(event);
+  if (new_group) {
+    ++day.events;
+  } else {
+    day.AddQuad(old_quad, -1);
+    if (old_root != kNoId) day.AddRoot(old_root, -1);
+    day.goldstein -= old_goldstein;
+  }
+  day.AddQuad(g.quad, 1);
+  if (g.root != kNoId) day.AddRoot(g.root, 1);
+  day.goldstein += g.goldstein();
+  auto code = std::find_if(day.codes.begin(), day.codes.end(),
+                           [&](const CodeTally& c) { return c.base == base_id; });
+  if (code == day.codes.end()) code = day.codes.insert(day.codes.end(), CodeTally{base_id, 0, 0});
+  code->events += new_group ? 1 : 0;
+  ++code->mentions;
+  if (m.article != kNoId) InsertSorted(day.articles, m.article);
+  if (m.publisher != kNoId) InsertSorted(day.sources, m.publisher);
+  day.Rank(&g);
+
+  const EventKey key{place->day, m.id};
+  series.keys.insert(key);
+  st.order.insert(key);
+  return true;
 }
 
 absl::StatusOr<dyad::v1::GetRelationResponse> RelationStore::GetRelation(
@@ -356,73 +1056,151 @@ absl::StatusOr<dyad::v1::GetRelationResponse> RelationStore::GetRelation(
         absl::StrCat("bucket ", static_cast<int>(request.bucket()),
                      " is unknown; use BUCKET_DAY, BUCKET_WEEK, BUCKET_MONTH or BUCKET_YEAR"));
   }
+  auto filter = ParseFilter(request.filter());
+  if (!filter.ok()) return filter.status();
   const Bucket bucket = request.bucket();
-  const int64_t lo = range->lo;
-  const int64_t hi = range->hi;
   const auto cancelled = [&] { return is_cancelled && is_cancelled(); };
+  const auto cancel_error = [] {
+    return absl::CancelledError("GetRelation cancelled by the caller");
+  };
 
   auto lock = ReadLock();
-  const auto dyads = MatchDyads(*source, *target, request.both_directions());
+  const State& st = *state_;
+  ResolveFilter(st, *filter);
+  const auto dyads = MatchDyads(st, *source, *target, request.both_directions());
 
-  // Bucket start → totals, and the dyads that contributed to it (for the event ids).
-  std::map<int64_t, BucketAccumulator> buckets;
-  std::map<int64_t, std::vector<const DyadSeries*>> contributors;
+  // The matching dyad-days, by day.
+  std::vector<std::pair<int64_t, const Day*>> days;
   int steps = 0;
-  for (const DyadSeries* dyad : dyads) {
-    for (auto it = dyad->days.lower_bound(lo); it != dyad->days.end() && it->first <= hi; ++it) {
-      if (++steps % kCancelCheckEvery == 0 && cancelled()) {
-        return absl::CancelledError("GetRelation cancelled by the caller");
-      }
-      const int64_t start = BucketStart(it->first, bucket);
-      BucketAccumulator& acc = buckets[start];
-      const DayAggregate& day = it->second;
-      acc.events += day.events;
-      for (int q = 0; q < 4; ++q) acc.quad[q] += day.quad[q];
-      acc.goldstein_sum += day.goldstein_sum;
-      acc.tone_sum += day.tone_sum;
-      for (const auto& [code, count] : day.root_codes) acc.root_codes[code] += count;
-      auto& who = contributors[start];
-      if (who.empty() || who.back() != dyad) who.push_back(dyad);
+  for (const Series* dyad : dyads) {
+    for (auto it = dyad->days.lower_bound(range->lo);
+         it != dyad->days.end() && it->first <= range->hi; ++it) {
+      if (++steps % kCancelCheckEvery == 0 && cancelled()) return cancel_error();
+      days.emplace_back(it->first, &it->second);
     }
   }
-
-  // Newest event ids per bucket: the newest few of each contributing dyad, merged.
-  for (auto& [start, acc] : buckets) {
-    if (cancelled()) return absl::CancelledError("GetRelation cancelled by the caller");
-    const int64_t first = std::max(start, lo);
-    const int64_t last = std::min(BucketEnd(start, bucket), hi);
-    for (const DyadSeries* dyad : contributors[start]) {
-      auto it = PastDay(dyad->events, last);
-      int taken = 0;
-      while (it != dyad->events.begin() && taken < kMaxExemplars) {
-        --it;
-        if (it->day < first) break;
-        acc.newest.push_back(*it);
-        ++taken;
-      }
-    }
-    std::sort(acc.newest.begin(), acc.newest.end(), std::greater<>());
-    if (acc.newest.size() > kMaxExemplars) acc.newest.resize(kMaxExemplars);
+  if (dyads.size() > 1) {
+    std::sort(days.begin(), days.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
   }
 
   dyad::v1::GetRelationResponse response;
-  BucketAccumulator total;
-  for (const auto& [start, acc] : buckets) {
-    FillBucket(acc, core::FormatIsoDate(core::CivilFromDays(start)), response.add_buckets());
-    total.events += acc.events;
-    for (int q = 0; q < 4; ++q) total.quad[q] += acc.quad[q];
-    total.goldstein_sum += acc.goldstein_sum;
-    total.tone_sum += acc.tone_sum;
-    for (const auto& [code, count] : acc.root_codes) total.root_codes[code] += count;
+  BucketBuilder acc(st);
+  BucketBuilder total(st);
+  Scratch scratch;
+  for (std::size_t i = 0; i < days.size();) {
+    if (cancelled()) return cancel_error();
+    const int64_t start = BucketStart(days[i].first, bucket);
+    const int64_t end = BucketEnd(start, bucket);
+    for (; i < days.size() && days[i].first <= end; ++i) {
+      if (++steps % kCancelCheckEvery == 0 && cancelled()) return cancel_error();
+      VisitDay(*days[i].second, *filter, scratch, acc);
+    }
+    if (acc.events() > 0) {
+      acc.Fill(core::FormatIsoDate(core::CivilFromDays(start)), response.add_buckets());
+      acc.AddTo(total);
+    }
+    acc.Reset();
   }
-  // Buckets are disjoint and ordered, so the newest ids overall are in the newest buckets.
-  for (auto it = buckets.rbegin(); it != buckets.rend(); ++it) {
-    for (const auto& key : it->second.newest) {
-      if (total.newest.size() >= kMaxExemplars) break;
-      total.newest.push_back(key);
+  total.Fill(std::string(), response.mutable_total());
+  return response;
+}
+
+absl::StatusOr<dyad::v1::TopPartnersResponse> RelationStore::TopPartners(
+    const dyad::v1::TopPartnersRequest& request, const CancelledFn& is_cancelled) const {
+  auto actor = ActorPrefix("actor", request.actor(), /*required=*/true);
+  if (!actor.ok()) return actor.status();
+  auto range = ParseRange(request.from(), request.to());
+  if (!range.ok()) return range.status();
+  if (!dyad::v1::PartnerOrder_IsValid(request.order())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("order ", static_cast<int>(request.order()),
+                     " is unknown; use PARTNER_ORDER_VOLUME, PARTNER_ORDER_COOPERATION, "
+                     "PARTNER_ORDER_CONFLICT or PARTNER_ORDER_GOLDSTEIN"));
+  }
+  auto limit = Limit("limit", request.limit(), kDefaultPartners, kMaxPartners);
+  if (!limit.ok()) return limit.status();
+  auto length = CodeLength("partner_code_length", request.partner_code_length());
+  if (!length.ok()) return length.status();
+  auto filter = ParseFilter(request.filter());
+  if (!filter.ok()) return filter.status();
+  const auto cancelled = [&] { return is_cancelled && is_cancelled(); };
+  const auto cancel_error = [] {
+    return absl::CancelledError("TopPartners cancelled by the caller");
+  };
+
+  auto lock = ReadLock();
+  const State& st = *state_;
+  ResolveFilter(st, *filter);
+  auto dyads = MatchDyads(st, *actor, "", /*both_directions=*/false);
+  if (!request.directed()) {
+    const auto as_target = MatchDyads(st, "", *actor, /*both_directions=*/false);
+    dyads.insert(dyads.end(), as_target.begin(), as_target.end());
+    std::sort(dyads.begin(), dyads.end());
+    dyads.erase(std::unique(dyads.begin(), dyads.end()), dyads.end());
+  }
+  // Partner → its dyads with the actor (a dyad once per partner).
+  std::map<std::string, std::vector<const Series*>> partners;
+  for (const Series* d : dyads) {
+    std::string as_source;
+    if (StartsWith(d->source, *actor)) {
+      as_source = Cut(d->target, *length);
+      partners[as_source].push_back(d);
+    }
+    if (!request.directed() && StartsWith(d->target, *actor)) {
+      std::string partner = Cut(d->source, *length);
+      if (partner != as_source || !StartsWith(d->source, *actor)) {
+        partners[std::move(partner)].push_back(d);
+      }
     }
   }
-  FillBucket(total, std::string(), response.mutable_total());
+
+  std::vector<dyad::v1::Partner> found;
+  BucketBuilder acc(st);
+  Scratch scratch;
+  int steps = 0;
+  for (const auto& [partner, series] : partners) {
+    if (cancelled()) return cancel_error();
+    for (const Series* d : series) {
+      for (auto it = d->days.lower_bound(range->lo); it != d->days.end() && it->first <= range->hi;
+           ++it) {
+        if (++steps % kCancelCheckEvery == 0 && cancelled()) return cancel_error();
+        VisitDay(it->second, *filter, scratch, acc);
+      }
+    }
+    if (acc.events() > 0) {
+      dyad::v1::Partner& p = found.emplace_back();
+      p.set_actor(partner);
+      if (names_ != nullptr) p.set_name(names_->ActorName(partner));
+      acc.Fill(std::string(), p.mutable_totals());
+    }
+    acc.Reset();
+  }
+
+  const auto value = [&](const dyad::v1::RelationBucket& t) -> double {
+    switch (request.order()) {
+      case dyad::v1::PARTNER_ORDER_COOPERATION:
+        return static_cast<double>(t.verbal_cooperation() + t.material_cooperation());
+      case dyad::v1::PARTNER_ORDER_CONFLICT:
+        return static_cast<double>(t.verbal_conflict() + t.material_conflict());
+      case dyad::v1::PARTNER_ORDER_GOLDSTEIN:
+        return t.goldstein_mean();
+      default:
+        return static_cast<double>(t.events());
+    }
+  };
+  const bool ascending = request.ascending();
+  std::sort(found.begin(), found.end(),
+            [&](const dyad::v1::Partner& a, const dyad::v1::Partner& b) {
+              const double va = value(a.totals());
+              const double vb = value(b.totals());
+              if (va != vb) return ascending ? va < vb : va > vb;
+              return a.actor() < b.actor();
+            });
+  dyad::v1::TopPartnersResponse response;
+  for (std::size_t i = 0; i < found.size() && i < static_cast<std::size_t>(*limit); ++i) {
+    *response.add_partners() = std::move(found[i]);
+  }
   return response;
 }
 
@@ -452,6 +1230,10 @@ absl::StatusOr<dyad::v1::ListEventsResponse> RelationStore::ListEvents(
                                                    " is out of range; use 1..", kMaxPageSize,
                                                    ", or 0 for ", kDefaultPageSize));
   }
+  if (auto status = CheckMinConfidence("min_confidence", request.min_confidence()); !status.ok()) {
+    return status;
+  }
+  const double min_confidence = request.min_confidence();
   const std::size_t page_size =
       static_cast<std::size_t>(request.page_size() == 0 ? kDefaultPageSize : request.page_size());
   auto range = ParseRange(request.from(), request.to());
@@ -466,28 +1248,29 @@ absl::StatusOr<dyad::v1::ListEventsResponse> RelationStore::ListEvents(
   if (token) cursor = EventKey{token->day, token->id};
 
   auto lock = ReadLock();
+  const State& st = *state_;
 
   // The ordered key sets to merge: the matching dyads', or the global index.
   std::vector<const KeySet*> sets;
   if (!actor->empty() || !source->empty() || !target->empty()) {
-    std::vector<const DyadSeries*> dyads;
+    std::vector<const Series*> dyads;
     if (!source->empty() || !target->empty()) {
-      dyads = MatchDyads(*source, *target, /*both_directions=*/false);
+      dyads = MatchDyads(st, *source, *target, /*both_directions=*/false);
       if (!actor->empty()) {
-        std::erase_if(dyads, [&](const DyadSeries* d) {
+        std::erase_if(dyads, [&](const Series* d) {
           return !StartsWith(d->source, *actor) && !StartsWith(d->target, *actor);
         });
       }
     } else {
-      dyads = MatchDyads(*actor, "", /*both_directions=*/false);
-      const auto as_target = MatchDyads("", *actor, /*both_directions=*/false);
+      dyads = MatchDyads(st, *actor, "", /*both_directions=*/false);
+      const auto as_target = MatchDyads(st, "", *actor, /*both_directions=*/false);
       dyads.insert(dyads.end(), as_target.begin(), as_target.end());
       std::sort(dyads.begin(), dyads.end());
       dyads.erase(std::unique(dyads.begin(), dyads.end()), dyads.end());
     }
-    for (const DyadSeries* d : dyads) sets.push_back(&d->events);
+    for (const Series* d : dyads) sets.push_back(&d->keys);
   } else {
-    sets.push_back(&order_);
+    sets.push_back(&st.order);
   }
 
   // Every key returned is < bound: before the cursor and on or before `to`.
@@ -510,8 +1293,8 @@ absl::StatusOr<dyad::v1::ListEventsResponse> RelationStore::ListEvents(
     if (it != keys->begin()) heap.emplace(it, keys);
   }
 
-  const bool filter_event = !code.empty() || request.quad_class() != 0;
-  std::vector<const StoredEvent*> page;
+  const bool filter_event = !code.empty() || request.quad_class() != 0 || min_confidence > 0;
+  std::vector<const Mention*> page;
   const EventKey* last_on_page = nullptr;
   bool more = false;
   int steps = 0;
@@ -525,10 +1308,11 @@ absl::StatusOr<dyad::v1::ListEventsResponse> RelationStore::ListEvents(
     const EventKey& key = *it;
     if (key.day < range->lo) continue;  // this set has nothing newer left in range
     if (it != keys->begin()) heap.emplace(it, keys);
-    const StoredEvent& stored = events_.find(AbslView(key.id))->second;
+    const Mention& stored = st.mentions.find(AbslView(key.id))->second;
     if (filter_event) {
       if (request.quad_class() != 0 && stored.quad_class != request.quad_class()) continue;
       if (!StartsWith(stored.code, code)) continue;
+      if (min_confidence > 0 && !(stored.confidence >= min_confidence)) continue;
     }
     if (page.size() == page_size) {
       more = true;
@@ -539,7 +1323,7 @@ absl::StatusOr<dyad::v1::ListEventsResponse> RelationStore::ListEvents(
   }
 
   dyad::v1::ListEventsResponse response;
-  for (const StoredEvent* stored : page) {
+  for (const Mention* stored : page) {
     if (!response.add_events()->ParseFromString(stored->bytes)) {
       return absl::InternalError("a stored event does not parse; this is a bug");
     }
@@ -550,59 +1334,212 @@ absl::StatusOr<dyad::v1::ListEventsResponse> RelationStore::ListEvents(
   return response;
 }
 
-absl::StatusOr<dyad::v1::TopPartnersResponse> RelationStore::TopPartners(
-    const dyad::v1::TopPartnersRequest&, const CancelledFn&) const {
-  return absl::UnimplementedError("TopPartners is not implemented yet");
-}
-
 absl::StatusOr<dyad::v1::GetEventResponse> RelationStore::GetEvent(
-    const dyad::v1::GetEventRequest&) const {
-  return absl::UnimplementedError("GetEvent is not implemented yet");
+    const dyad::v1::GetEventRequest& request) const {
+  if (request.id().empty()) {
+    return absl::InvalidArgumentError(
+        "id is empty; give an event id (Event.id) from ListEvents, WatchEvents or GetRelation's "
+        "event_ids");
+  }
+  dyad::v1::GetEventResponse response;
+  auto lock = ReadLock();
+  const State& st = *state_;
+  const auto it = st.mentions.find(AbslView(request.id()));
+  if (it == st.mentions.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("no event with id \"", request.id().substr(0, 128),
+                     "\"; ids come from ListEvents, WatchEvents or GetRelation's event_ids"));
+  }
+  const Group& g = *it->second.group;
+  struct Row {
+    dyad::v1::Event event;
+  };
+  std::vector<dyad::v1::Event> events(g.mentions.size());
+  for (std::size_t i = 0; i < g.mentions.size(); ++i) {
+    if (!events[i].ParseFromString(g.mentions[i]->bytes)) {
+      return absl::InternalError("a stored event does not parse; this is a bug");
+    }
+  }
+  response.mutable_event()->CopyFrom(events.front());  // mentions are by id: the representative
+  response.set_articles(static_cast<int64_t>(g.articles.size()));
+  response.set_sources(static_cast<int64_t>(g.sources.size()));
+  response.set_goldstein(static_cast<double>(g.goldstein()) / kMicros);
+  lock.unlock();
+
+  // Oldest published_at first (unset first of all), then by id.
+  const auto when = [](const dyad::v1::Event& e) {
+    return std::make_tuple(e.has_published_at(), e.published_at().seconds(),
+                           e.published_at().nanos());
+  };
+  std::vector<const dyad::v1::Event*> order;
+  for (const auto& e : events) order.push_back(&e);
+  std::sort(order.begin(), order.end(), [&](const dyad::v1::Event* a, const dyad::v1::Event* b) {
+    if (when(*a) != when(*b)) return when(*a) < when(*b);
+    return a->id() < b->id();
+  });
+  for (const dyad::v1::Event* e : order) {
+    dyad::v1::Mention* m = response.add_mentions();
+    m->set_event_id(e->id());
+    m->set_article_id(e->article_id());
+    m->set_article_url(e->article_url());
+    m->set_publisher(e->publisher());
+    if (e->has_published_at()) {
+      *m->mutable_published_at() = e->published_at();
+      if (!response.has_first_seen()) *response.mutable_first_seen() = e->published_at();
+      *response.mutable_last_seen() = e->published_at();
+    }
+    m->set_sentence(e->sentence());
+    m->set_sentence_begin(e->sentence_begin());
+    m->set_sentence_end(e->sentence_end());
+    m->set_trigger_begin(e->trigger_begin());
+    m->set_trigger_end(e->trigger_end());
+    m->set_code(e->code());
+    m->set_confidence(e->confidence());
+  }
+  return response;
 }
 
-absl::StatusOr<dyad::v1::GetGraphResponse> RelationStore::GetGraph(const dyad::v1::GetGraphRequest&,
-                                                                   const CancelledFn&) const {
-  return absl::UnimplementedError("GetGraph is not implemented yet");
+absl::StatusOr<dyad::v1::GetGraphResponse> RelationStore::GetGraph(
+    const dyad::v1::GetGraphRequest& request, const CancelledFn& is_cancelled) const {
+  auto range = ParseRange(request.from(), request.to());
+  if (!range.ok()) return range.status();
+  if (request.min_events() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "min_events ", request.min_events(), " is negative; use 0 or 1 for every dyad, or more"));
+  }
+  auto length = CodeLength("node_code_length", request.node_code_length());
+  if (!length.ok()) return length.status();
+  auto limit = Limit("limit", request.limit(), kDefaultGraphEdges, kMaxGraphEdges);
+  if (!limit.ok()) return limit.status();
+  auto filter = ParseFilter(request.filter());
+  if (!filter.ok()) return filter.status();
+  const auto cancelled = [&] { return is_cancelled && is_cancelled(); };
+
+  auto lock = ReadLock();
+  const State& st = *state_;
+  ResolveFilter(st, *filter);
+  std::map<std::pair<std::string, std::string>, SumsSink> edges;
+  Scratch scratch;
+  int steps = 0;
+  for (const auto& [source, targets] : st.by_source) {
+    const std::string from = Cut(source, *length);
+    for (const auto& [target, series] : targets) {
+      auto it = series.days.lower_bound(range->lo);
+      if (it == series.days.end() || it->first > range->hi) continue;
+      SumsSink& sink = edges[{from, Cut(target, *length)}];
+      for (; it != series.days.end() && it->first <= range->hi; ++it) {
+        if (++steps % kCancelCheckEvery == 0 && cancelled()) {
+          return absl::CancelledError("GetGraph cancelled by the caller");
+        }
+        VisitDay(it->second, *filter, scratch, sink);
+      }
+    }
+  }
+  lock.unlock();
+
+  const int64_t min_events = std::max<int64_t>(1, request.min_events());
+  std::vector<std::pair<const std::pair<std::string, std::string>*, const Sums*>> kept;
+  for (const auto& [key, sink] : edges) {
+    if (sink.sums.events >= min_events) kept.emplace_back(&key, &sink.sums);
+  }
+  std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) {
+    if (a.second->events != b.second->events) return a.second->events > b.second->events;
+    return *a.first < *b.first;
+  });
+  dyad::v1::GetGraphResponse response;
+  if (kept.size() > static_cast<std::size_t>(*limit)) {
+    kept.resize(static_cast<std::size_t>(*limit));
+    response.set_truncated(true);
+  }
+  std::map<std::string, int64_t> nodes;
+  for (const auto& [key, sums] : kept) {
+    auto* edge = response.add_edges();
+    edge->set_source(key->first);
+    edge->set_target(key->second);
+    edge->set_events(sums->events);
+    edge->set_mentions(sums->mentions);
+    edge->set_cooperation(sums->quad[0] + sums->quad[1]);
+    edge->set_conflict(sums->quad[2] + sums->quad[3]);
+    edge->set_goldstein_sum(static_cast<double>(sums->goldstein) / kMicros);
+    edge->set_goldstein_mean(sums->GoldsteinMean());
+    nodes[key->first] += sums->events;
+    if (key->second != key->first) nodes[key->second] += sums->events;
+  }
+  for (const auto& [code, events] : nodes) {
+    auto* node = response.add_nodes();
+    node->set_actor(code);
+    if (names_ != nullptr) node->set_name(names_->ActorName(code));
+    node->set_events(events);
+  }
+  return response;
 }
 
 absl::StatusOr<dyad::v1::ListActorsResponse> RelationStore::ListActors(
-    const dyad::v1::ListActorsRequest&) const {
-  return absl::UnimplementedError("ListActors is not implemented yet");
+    const dyad::v1::ListActorsRequest& request) const {
+  const std::string& prefix = request.prefix();
+  if (prefix.size() > static_cast<std::size_t>(kMaxActorCodeLength)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("prefix is ", prefix.size(), " bytes long; give at most ", kMaxActorCodeLength,
+                     " (e.g. \"PAK\" or \"paki\")"));
+  }
+  if (core::FindInvalidUtf8(prefix).has_value()) {
+    return absl::InvalidArgumentError("prefix is not valid UTF-8; send it as UTF-8 text");
+  }
+  auto limit = Limit("limit", request.limit(), kDefaultActors, kMaxActors);
+  if (!limit.ok()) return limit.status();
+  const std::string code_prefix = AsciiUpper(prefix);
+  const std::string name_prefix = FoldAscii(prefix);
+
+  dyad::v1::ListActorsResponse response;
+  auto lock = ReadLock();
+  for (const auto& [code, actor] : state_->actors) {
+    if (response.actors_size() >= *limit) break;
+    if (!StartsWith(code, code_prefix) &&
+        (actor.folded.empty() || !NameHasWordPrefix(actor.folded, name_prefix))) {
+      continue;
+    }
+    auto* info = response.add_actors();
+    info->set_code(code);
+    info->set_name(actor.name);
+    info->set_mentions(actor.mentions);
+  }
+  return response;
 }
 
 bool RelationStore::Contains(std::string_view event_id) const {
   auto lock = ReadLock();
-  return events_.contains(AbslView(event_id));
+  return state_->mentions.contains(AbslView(event_id));
 }
 
 StoreStats RelationStore::Stats() const {
   auto lock = ReadLock();
-  return StoreStats{static_cast<int64_t>(events_.size()), dyad_count_};
+  return StoreStats{static_cast<int64_t>(state_->mentions.size()), state_->events, state_->dyads,
+                    static_cast<int64_t>(state_->actors.size())};
 }
 
 std::optional<DayTotals> RelationStore::DayTotalsOf(std::string_view source,
                                                     std::string_view target, int64_t day) const {
   auto lock = ReadLock();
-  const auto targets = by_source_.find(source);
-  if (targets == by_source_.end()) return std::nullopt;
+  const auto targets = state_->by_source.find(source);
+  if (targets == state_->by_source.end()) return std::nullopt;
   const auto series = targets->second.find(target);
   if (series == targets->second.end()) return std::nullopt;
   const auto totals = series->second.days.find(day);
   if (totals == series->second.days.end()) return std::nullopt;
-  return totals->second;
+  return totals->second.totals;
 }
 
 void RelationStore::ForEachDay(
     const std::function<void(const EventPlace&, const DayTotals&)>& fn) const {
   auto lock = ReadLock();
   EventPlace place;
-  for (const auto& [source, targets] : by_source_) {
+  for (const auto& [source, targets] : state_->by_source) {
     for (const auto& [target, series] : targets) {
       place.source = source;
       place.target = target;
-      for (const auto& [day, totals] : series.days) {
+      for (const auto& [day, data] : series.days) {
         place.day = day;
-        fn(place, totals);
+        fn(place, data.totals);
       }
     }
   }

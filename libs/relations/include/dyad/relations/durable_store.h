@@ -1,26 +1,29 @@
-// The relations read model on disk: RocksDB holds the event index, the per-dyad-day totals, the
-// consumed offsets and counters; a batch of consumed records is committed as ONE WriteBatch
-// holding the new events, the totals they changed and the offsets to resume from, so after any
-// crash (kill -9 included) the stored state and the stored offsets agree: a record is either
-// applied and past the stored offset, or neither.
+// The relations read model on disk: RocksDB holds the mentions (every applied dyad.v1.Event), the
+// per-dyad-day mention totals, the consumed offsets and counters; a batch of consumed records is
+// committed as ONE WriteBatch holding the new mentions, the totals they changed and the offsets
+// to resume from, so after any crash (kill -9 included) the stored state and the stored offsets
+// agree: a record is either applied and past the stored offset, or neither.
 //
 // Queries are served by the in-memory RelationStore: Open loads it from RocksDB (not from
 // Kafka), and Commit updates it after the WriteBatch is written.
 //
 // Layout (one column family, key prefixes; strings are raw bytes):
-//   m:format                 "1" (kStateFormatVersion)
+//   m:format                 "2" (kStateFormatVersion)
 //   m:topic                  the topic this state was made from
 //   e:<event id>             the serialised dyad.v1.Event
-//   a:<src>\0<tgt>\0<day>    DayTotals of that dyad and day (day: 8 bytes big-endian, sign bit
-//                            flipped, so rows sort by day; value: see durable_store.cc)
+//   a:<src>\0<tgt>\0<day>    DayTotals of that dyad and day: mentions, Goldstein and tone sums
+//                            in millionths (day: 8 bytes big-endian, sign bit flipped, so rows
+//                            sort by day; value: a version byte and three varints)
 //   o:<topic>\0<partition>   next offset to read (decimal text; partition as decimal text)
 //   c:<name>                 counter (decimal text): applied, duplicate, rejected, records and
 //                            whatever the caller counts (e.g. unparseable)
 //
-// Loading: the events are re-applied to the RelationStore (which recomputes the totals), then
-// every stored a: row is compared with the recomputed totals (counts exactly, sums within 1e-9
-// relative: a sum depends on the order of the additions) and the applied counter with the number
-// of events. A mismatch is DATA_LOSS: the state directory is not what this code wrote.
+// Loading: the events are re-applied to the RelationStore (which rebuilds the de-duplicated
+// events and every aggregate from them: the events are the truth), then every stored a: row is
+// compared exactly with the recomputed mention totals (integers, so independent of the order the
+// events are read in), every recomputed dyad-day must have a row, and the applied counter must
+// equal the number of events. A mismatch is DATA_LOSS: the state directory is not what this code
+// wrote.
 //
 // Thread-safety: Open, NewBatch and Commit from one thread (the applier); the read accessors
 // (NextOffsets, Counters, Counter) from any thread. One Batch at a time: a batch is checked for
@@ -48,8 +51,11 @@ class DB;
 
 namespace dyad::relations {
 
-// Bumped when the layout above changes; a state directory of another version is refused.
-inline constexpr int kStateFormatVersion = 1;
+// Bumped when the layout above changes; a state directory of another version is refused with
+// FAILED_PRECONDITION (delete it: dyad-query rebuilds it by replaying the topic). Version 2: the
+// a: rows hold mention totals in integers (issue 5's de-duplicated model); version 1 held event
+// totals with floating sums.
+inline constexpr int kStateFormatVersion = 2;
 
 // Counters the store maintains itself (Batch::Add); callers add their own names with Count.
 inline constexpr char kCounterApplied[] = "applied";      // new events

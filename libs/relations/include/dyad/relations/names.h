@@ -21,7 +21,8 @@ std::string DefaultDataDir();
 
 class Names {
  public:
-  // No names: ActorName returns the code and CodeName an empty string.
+  // No data loaded: ActorName knows only the built-in role names ("PAKGOV" → "PAK government")
+  // and CodeName returns an empty string.
   Names() = default;
 
   // Reads <data_dir>/cameo/cameo_eventcodes.tsv (columns code, name, ...: event code names) and

@@ -86,9 +86,6 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/container/btree_map.h"
-#include "absl/container/btree_set.h"
-#include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "dyad/v1/event.pb.h"
@@ -149,18 +146,22 @@ struct EventPlace {
 // Apply's messages.
 absl::StatusOr<EventPlace> PlaceEvent(const dyad::v1::Event& event, std::string* bytes = nullptr);
 
-// The totals of one dyad on one day.
+// Mention-level totals of one dyad on one day: additive integers, so a stored row plus new
+// mentions gives exactly the row the store computes, in any order (DurableStore writes these rows
+// and checks them at load).
 struct DayTotals {
-  int64_t events = 0;
-  int64_t quad[4] = {0, 0, 0, 0};  // events per quad class 1..4
-  double goldstein_sum = 0;
-  double tone_sum = 0;
-  std::map<std::string, int64_t> root_codes;  // CAMEO root code → events
+  int64_t mentions = 0;
+  int64_t goldstein_micros = 0;  // Σ ToMicros(Event.goldstein)
+  int64_t tone_micros = 0;       // Σ ToMicros(Event.tone)
 
-  // Counts `event` (already placed on this dyad and day).
+  // Counts `event` (already placed on this dyad and day by PlaceEvent).
   void Add(const dyad::v1::Event& event);
   friend bool operator==(const DayTotals&, const DayTotals&) = default;
 };
+
+// `value` in millionths, rounded to nearest (halves away from zero). `value` must be finite and
+// within ±kMaxAbsTone (PlaceEvent checks it).
+int64_t ToMicros(double value);
 
 class Names;
 
@@ -242,7 +243,7 @@ class RelationStore {
   absl::StatusOr<dyad::v1::ListActorsResponse> ListActors(
       const dyad::v1::ListActorsRequest& request) const;
 
-  // True when an event with this id has been applied.
+  // True when a mention with this id (Event.id) has been applied.
   bool Contains(std::string_view event_id) const;
   StoreStats Stats() const;
   // The names the store was given; null when none.
@@ -252,7 +253,7 @@ class RelationStore {
   // nullopt when it has no mention that day. For DurableStore, which writes these rows to RocksDB.
   std::optional<DayTotals> DayTotalsOf(std::string_view source, std::string_view target,
                                        int64_t day) const;
-  // Calls `fn` for every (dyad, day) holding events, in (source, target, day) order, under the
+  // Calls `fn` for every (dyad, day) holding mentions, in (source, target, day) order, under the
   // shared lock: `fn` must not call the store.
   void ForEachDay(const std::function<void(const EventPlace&, const DayTotals&)>& fn) const;
 
@@ -265,44 +266,19 @@ class RelationStore {
     friend auto operator<=>(const EventKey&, const EventKey&) = default;
   };
 
+  // Everything the lock guards: dyad series with their per-day pre-aggregates and event groups,
+  // the mention index, interned article/publisher/code ids, the actor table. Opaque: defined in
+  // relation_store.cc.
+  struct State;
+
  private:
-  // B-trees: the key sets hold every event, and a red-black tree of a million string keys spends
-  // Apply in cache misses (measured: the std::set insert was the top of the profile).
-  using KeySet = absl::btree_set<EventKey>;
-
-  using DayAggregate = DayTotals;
-  struct DyadSeries {
-    std::string source;
-    std::string target;
-    absl::btree_map<int64_t, DayAggregate> days;  // by day: range scans for GetRelation
-    KeySet events;  // ordered keys: bucket event ids and ListEvents merge
-  };
-  struct StoredEvent {
-    // The serialized dyad.v1.Event: a parsed message costs several times the memory.
-    std::string bytes;
-    // What ListEvents filters on besides the dyad and the day.
-    int32_t quad_class = 0;
-    std::string code;  // Event.code, else Event.root_code
-  };
-
-  // Dyads matching the prefixes in either or both directions, each once.
-  std::vector<const DyadSeries*> MatchDyads(std::string_view source, std::string_view target,
-                                            bool both_directions) const;
-
   // Shared lock for a query, taken through the turnstile so that a waiting writer goes first.
   std::shared_lock<std::shared_mutex> ReadLock() const;
 
   std::shared_ptr<const Names> names_;
   mutable std::mutex turnstile_;  // held by a writer while it waits for readers to drain
   mutable std::shared_mutex mu_;
-  // source code → target code → series. std::map nodes are stable, so the pointers below are too.
-  std::map<std::string, std::map<std::string, DyadSeries, std::less<>>, std::less<>> by_source_;
-  // target code → source code → the same series, for target-side prefix lookups.
-  std::map<std::string, std::map<std::string, const DyadSeries*, std::less<>>, std::less<>>
-      by_target_;
-  absl::node_hash_map<std::string, StoredEvent> events_;
-  KeySet order_;  // every event, for unfiltered listing
-  int64_t dyad_count_ = 0;
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace dyad::relations
