@@ -10,6 +10,7 @@
 #include "dyad/core/shutdown.h"
 #include "dyad/kafka/config.h"
 #include "dyad/query/query.h"
+#include "dyad/relations/names.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"dyad-query: relations between actors, from dyad.events.v1, over gRPC"};
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   options.client.brokers = "127.0.0.1:9092";
   std::vector<std::string> kafka_config;
   std::string log_level = "info";
+  std::string data_dir;
   app.add_option("--brokers", options.client.brokers, "Kafka bootstrap servers")
       ->envname("DYAD_BROKERS");
   app.add_option("--kafka-config", kafka_config,
@@ -41,6 +43,22 @@ int main(int argc, char** argv) {
                  "Replication factor for topics created at start")
       ->envname("DYAD_REPLICATION_FACTOR")
       ->check(CLI::Range(1, 100));
+  app.add_option("--tls-cert", options.tls.cert_file,
+                 "PEM certificate chain of the gRPC server: serve TLS (with --tls-key)")
+      ->envname("DYAD_QUERY_TLS_CERT");
+  app.add_option("--tls-key", options.tls.key_file, "PEM private key of --tls-cert (unencrypted)")
+      ->envname("DYAD_QUERY_TLS_KEY");
+  app.add_option("--tls-client-ca", options.tls.client_ca_file,
+                 "PEM CA bundle: require client certificates signed by it (mutual TLS; needs "
+                 "--tls-cert and --tls-key)")
+      ->envname("DYAD_QUERY_TLS_CLIENT_CA");
+  app.add_option("--max-watchers", options.max_watchers,
+                 "Concurrent WatchEvents streams; more get RESOURCE_EXHAUSTED")
+      ->envname("DYAD_QUERY_MAX_WATCHERS")
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--data-dir", data_dir,
+                 "Directory with cameo/ and dictionaries/ for actor and event code names "
+                 "(default: $DYAD_DATA_DIR, else the source tree's data/)");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
       ->envname("DYAD_LOG_LEVEL");
   try {
@@ -61,6 +79,15 @@ int main(int argc, char** argv) {
     return 1;
   }
   options.client.properties = *properties;
+  auto names = dyad::relations::Names::Load(data_dir);
+  if (!names.ok()) {
+    std::fprintf(stderr,
+                 "dyad-query: cannot load actor and event code names: %s; give --data-dir (the "
+                 "directory holding cameo/ and dictionaries/)\n",
+                 names.status().ToString().c_str());
+    return 1;
+  }
+  options.names = std::make_shared<const dyad::relations::Names>(*std::move(names));
 
   dyad::core::InstallShutdownHandlers();
   auto server = dyad::query::QueryServer::Start(options);

@@ -93,8 +93,9 @@ RecordOutcome ApplyRecord(relations::RelationStore& store, std::string_view valu
 }
 
 RecordOutcome ApplyRecord(relations::DurableStore::Batch& batch, std::string_view value,
-                          std::string* why) {
-  dyad::v1::Event event;
+                          std::string* why, dyad::v1::Event* parsed) {
+  dyad::v1::Event local;
+  dyad::v1::Event& event = parsed != nullptr ? *parsed : local;
   if (auto invalid = ParseEventRecord(value, event, why)) {
     batch.Count(OutcomeCounter(*invalid));
     return *invalid;
@@ -222,6 +223,9 @@ bool EventApplier::Flush() {
   stats_.invalid.fetch_add(pending_.invalid);
   stats_.batches.fetch_add(1);
   pending_ = {};
+  // Durable and queryable now: the live feed may see it.
+  if (options_.on_applied && !batch_new_.empty()) options_.on_applied(std::move(batch_new_));
+  batch_new_.clear();
   return true;
 }
 
@@ -273,10 +277,12 @@ void EventApplier::Run() {
       batch_->SetNextOffset(message.partition, message.offset + 1);
       ++pending_.records;
       std::string why;
-      const RecordOutcome outcome = ApplyRecord(*batch_, message.value, &why);
+      dyad::v1::Event event;
+      const RecordOutcome outcome = ApplyRecord(*batch_, message.value, &why, &event);
       switch (outcome) {
         case RecordOutcome::kApplied:
           ++pending_.applied;
+          if (options_.on_applied) batch_new_.push_back(std::move(event));
           break;
         case RecordOutcome::kDuplicate:
           ++pending_.duplicates;

@@ -18,6 +18,10 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(const QueryOptio
   if (options.events_topic.empty()) {
     return absl::InvalidArgumentError("the events topic is empty; give --events-topic");
   }
+  // Bad TLS files fail before the state is opened or the brokers are waited for.
+  if (auto credentials = rpc::MakeServerCredentials(options.tls); !credentials.ok()) {
+    return credentials.status();
+  }
   std::unique_ptr<QueryServer> server(new QueryServer());
   server->state_dir_ = options.state_dir;
   if (server->state_dir_.empty()) {
@@ -34,7 +38,7 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(const QueryOptio
         "replays {} from the beginning; give --state-dir to keep it",
         server->state_dir_, options.events_topic);
   }
-  server->store_ = std::make_unique<relations::RelationStore>();
+  server->store_ = std::make_unique<relations::RelationStore>(options.names);
   // The state first: a directory that cannot be used fails fast, before any Kafka traffic.
   auto durable = relations::DurableStore::Open(
       {.dir = server->state_dir_, .topic = options.events_topic}, *server->store_);
@@ -64,19 +68,31 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(const QueryOptio
   }
 
   server->group_id_ = UniqueGroupId(options.group_prefix);
+  server->watch_hub_ = std::make_unique<WatchHub>(options.max_watchers);
   server->applier_ = std::make_unique<EventApplier>(
       ApplierOptions{.client = options.client,
                      .topic = options.events_topic,
                      .group_id = server->group_id_,
-                     .records_in_topic = records_in_topic.ok() ? *records_in_topic : -1},
+                     .records_in_topic = records_in_topic.ok() ? *records_in_topic : -1,
+                     .on_applied =
+                         [hub = server->watch_hub_.get()](std::vector<dyad::v1::Event> events) {
+                           hub->Publish(std::move(events));
+                         }},
       *server->durable_);
   if (auto status = server->applier_->Start(); !status.ok()) return status;
 
-  server->service_ = std::make_unique<RelationsService>(*server->store_, options.service);
-  auto rpc_server = rpc::StartServer({.listen = options.listen}, {server->service_.get()});
+  server->service_ =
+      std::make_unique<RelationsService>(*server->store_, *server->watch_hub_, options.service);
+  auto rpc_server =
+      rpc::StartServer({.listen = options.listen, .tls = options.tls}, {server->service_.get()});
   if (!rpc_server.ok()) return rpc_server.status();
   server->server_ = std::move(*rpc_server);
-  spdlog::info("query: serving dyad.v1.RelationsService on {}", server->server_->address());
+  // Streams never end by themselves: end them first, so the grace period is for unary calls.
+  server->server_->OnShutdown([hub = server->watch_hub_.get()] { hub->Shutdown(); });
+  spdlog::info("query: serving dyad.v1.RelationsService on {}{}", server->server_->address(),
+               options.tls.enabled()
+                   ? (options.tls.client_ca_file.empty() ? " (TLS)" : " (mutual TLS)")
+                   : "");
   return server;
 }
 
@@ -85,6 +101,7 @@ QueryServer::~QueryServer() {
   server_.reset();
   service_.reset();
   applier_.reset();
+  watch_hub_.reset();
   durable_.reset();
   if (temporary_state_) {
     std::error_code ec;

@@ -1,6 +1,10 @@
+#include <spdlog/spdlog.h>
+
 #include <chrono>
+#include <mutex>
 
 #include "dyad/query/query.h"
+#include "dyad/query/watch.h"
 
 namespace dyad::query {
 namespace {
@@ -18,21 +22,34 @@ grpc::Status AbandonedStatus(grpc::CallbackServerContext& context) {
   return grpc::Status::OK;
 }
 
+// The store's errors at the RPC edge. Anything the service does not expect is INTERNAL (a bug).
 grpc::Status ToGrpc(const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kOk:
-      return grpc::Status::OK;
-    case absl::StatusCode::kInvalidArgument:
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(status.message()));
-    case absl::StatusCode::kCancelled:
-      return grpc::Status(grpc::StatusCode::CANCELLED, std::string(status.message()));
-    default:
-      return grpc::Status(grpc::StatusCode::INTERNAL, std::string(status.message()));
-  }
+  const auto code = [&]() {
+    switch (status.code()) {
+      case absl::StatusCode::kOk:
+        return grpc::StatusCode::OK;
+      case absl::StatusCode::kInvalidArgument:
+        return grpc::StatusCode::INVALID_ARGUMENT;
+      case absl::StatusCode::kNotFound:
+        return grpc::StatusCode::NOT_FOUND;
+      case absl::StatusCode::kCancelled:
+        return grpc::StatusCode::CANCELLED;
+      case absl::StatusCode::kDeadlineExceeded:
+        return grpc::StatusCode::DEADLINE_EXCEEDED;
+      case absl::StatusCode::kResourceExhausted:
+        return grpc::StatusCode::RESOURCE_EXHAUSTED;
+      case absl::StatusCode::kUnavailable:
+        return grpc::StatusCode::UNAVAILABLE;
+      default:
+        return grpc::StatusCode::INTERNAL;
+    }
+  }();
+  if (code == grpc::StatusCode::OK) return grpc::Status::OK;
+  return grpc::Status(code, std::string(status.message()));
 }
 
-// Runs `query` (returning absl::StatusOr<Response>) unless the caller is gone, moves its result
-// into `response` and finishes the reactor.
+// Runs `query` (returning absl::StatusOr<Response>, given a CancelledFn) unless the caller is
+// gone, moves its result into `response` and finishes the reactor.
 template <typename Response, typename Query>
 grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, Response* response,
                                  const std::function<void()>& before,
@@ -59,11 +76,113 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, Response*
   return reactor;
 }
 
+// One WatchEvents stream: a watcher's queue drained by one write at a time.
+//
+// States (under mu_): `writing_` while a StartWrite is in flight; `finished_` once Finish was
+// called (exactly once, never while a write is in flight). The hub's notify (applier thread),
+// OnWriteDone and OnCancel (gRPC threads) all go through Pump, which decides under mu_ and acts
+// (StartWrite / Finish) after releasing it. OnDone unsubscribes (after which the hub calls
+// notify no more) and deletes the reactor.
+class WatchReactor final : public grpc::ServerWriteReactor<dyad::v1::WatchEventsResponse> {
+ public:
+  WatchReactor(WatchHub& hub, const dyad::v1::WatchEventsRequest& request,
+               std::atomic<int64_t>& active)
+      : hub_(hub), active_(active) {
+    active_.fetch_add(1);
+    auto filter = ParseWatchFilter(request);
+    if (!filter.ok()) {
+      finished_ = true;
+      Finish(ToGrpc(filter.status()));
+      return;
+    }
+    // Headers now, so a client knows it is subscribed before the first mention.
+    StartSendInitialMetadata();
+    auto watcher = hub_.Subscribe(*std::move(filter), [this] { Pump(); });
+    if (!watcher.ok()) {
+      finished_ = true;
+      Finish(ToGrpc(watcher.status()));
+      return;
+    }
+    {
+      std::lock_guard lock(mu_);
+      watcher_ = *std::move(watcher);
+    }
+    Pump();  // a mention published between Subscribe and here found no watcher_ yet
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      std::lock_guard lock(mu_);
+      writing_ = false;
+      if (!ok) cancelled_ = true;  // the stream broke: the client is gone
+    }
+    Pump();
+  }
+
+  void OnCancel() override {
+    {
+      std::lock_guard lock(mu_);
+      cancelled_ = true;
+    }
+    Pump();
+  }
+
+  void OnDone() override {
+    std::shared_ptr<Watcher> watcher;
+    {
+      std::lock_guard lock(mu_);
+      watcher = watcher_;
+    }
+    if (watcher != nullptr) hub_.Unsubscribe(watcher);
+    active_.fetch_sub(1);
+    delete this;
+  }
+
+ private:
+  // Starts the next write, or finishes the stream, or does nothing (a write is in flight, or the
+  // queue is empty).
+  void Pump() {
+    enum { kNothing, kWrite, kFinish } action = kNothing;
+    grpc::Status status;
+    {
+      std::lock_guard lock(mu_);
+      if (finished_ || writing_ || watcher_ == nullptr) return;
+      if (cancelled_) {
+        action = kFinish;
+        status = grpc::Status(grpc::StatusCode::CANCELLED, "the call was cancelled");
+      } else if (watcher_->closed()) {
+        // Mentions still queued are not sent: the server is going away.
+        action = kFinish;
+        status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                              "server shutting down; reconnect to another replica");
+      } else if (auto next = watcher_->Pop()) {
+        action = kWrite;
+        response_.Clear();
+        *response_.mutable_event() = *next->event;
+        response_.set_dropped(next->dropped);
+        writing_ = true;
+      }
+      if (action == kFinish) finished_ = true;
+    }
+    if (action == kWrite) StartWrite(&response_);
+    if (action == kFinish) Finish(status);
+  }
+
+  WatchHub& hub_;
+  std::atomic<int64_t>& active_;
+  std::mutex mu_;
+  std::shared_ptr<Watcher> watcher_;
+  dyad::v1::WatchEventsResponse response_;  // the write in flight
+  bool writing_ = false;
+  bool finished_ = false;
+  bool cancelled_ = false;
+};
+
 }  // namespace
 
-RelationsService::RelationsService(const relations::RelationStore& store,
+RelationsService::RelationsService(const relations::RelationStore& store, WatchHub& watch_hub,
                                    RelationsServiceOptions options)
-    : store_(store), options_(std::move(options)) {}
+    : store_(store), watch_hub_(watch_hub), options_(std::move(options)) {}
 
 grpc::ServerUnaryReactor* RelationsService::GetRelation(grpc::CallbackServerContext* context,
                                                         const dyad::v1::GetRelationRequest* request,
@@ -74,6 +193,15 @@ grpc::ServerUnaryReactor* RelationsService::GetRelation(grpc::CallbackServerCont
                 });
 }
 
+grpc::ServerUnaryReactor* RelationsService::TopPartners(grpc::CallbackServerContext* context,
+                                                        const dyad::v1::TopPartnersRequest* request,
+                                                        dyad::v1::TopPartnersResponse* response) {
+  return Answer(context, response, options_.before_query, abandoned_calls_,
+                [&](const relations::CancelledFn& cancelled) {
+                  return store_.TopPartners(*request, cancelled);
+                });
+}
+
 grpc::ServerUnaryReactor* RelationsService::ListEvents(grpc::CallbackServerContext* context,
                                                        const dyad::v1::ListEventsRequest* request,
                                                        dyad::v1::ListEventsResponse* response) {
@@ -81,6 +209,47 @@ grpc::ServerUnaryReactor* RelationsService::ListEvents(grpc::CallbackServerConte
                 [&](const relations::CancelledFn& cancelled) {
                   return store_.ListEvents(*request, cancelled);
                 });
+}
+
+grpc::ServerUnaryReactor* RelationsService::GetEvent(grpc::CallbackServerContext* context,
+                                                     const dyad::v1::GetEventRequest* request,
+                                                     dyad::v1::GetEventResponse* response) {
+  // One event's mentions: too short to check for cancellation on the way.
+  return Answer(context, response, options_.before_query, abandoned_calls_,
+                [&](const relations::CancelledFn&) { return store_.GetEvent(*request); });
+}
+
+grpc::ServerUnaryReactor* RelationsService::GetGraph(grpc::CallbackServerContext* context,
+                                                     const dyad::v1::GetGraphRequest* request,
+                                                     dyad::v1::GetGraphResponse* response) {
+  return Answer(context, response, options_.before_query, abandoned_calls_,
+                [&](const relations::CancelledFn& cancelled) {
+                  return store_.GetGraph(*request, cancelled);
+                });
+}
+
+grpc::ServerUnaryReactor* RelationsService::ListActors(grpc::CallbackServerContext* context,
+                                                       const dyad::v1::ListActorsRequest* request,
+                                                       dyad::v1::ListActorsResponse* response) {
+  // Bounded by the limit (a name prefix scans the actor names: no cancellation points inside).
+  return Answer(context, response, options_.before_query, abandoned_calls_,
+                [&](const relations::CancelledFn&) { return store_.ListActors(*request); });
+}
+
+grpc::ServerWriteReactor<dyad::v1::WatchEventsResponse>* RelationsService::WatchEvents(
+    grpc::CallbackServerContext* context, const dyad::v1::WatchEventsRequest* request) {
+  if (options_.before_query) options_.before_query();
+  if (grpc::Status status = AbandonedStatus(*context); !status.ok()) {
+    abandoned_calls_.fetch_add(1);
+    // A reactor that finishes at once (never subscribes).
+    class Done final : public grpc::ServerWriteReactor<dyad::v1::WatchEventsResponse> {
+     public:
+      explicit Done(grpc::Status s) { Finish(std::move(s)); }
+      void OnDone() override { delete this; }
+    };
+    return new Done(std::move(status));
+  }
+  return new WatchReactor(watch_hub_, *request, active_watches_);
 }
 
 }  // namespace dyad::query

@@ -3,6 +3,7 @@
 //   EventApplier        dyad.events.v1 → DurableStore (RocksDB) → RelationStore (memory), a
 //                       thread running a Kafka consumer that keeps its offsets in RocksDB
 //   RelationsService    dyad.v1.RelationsService over the in-memory store (gRPC callback API)
+//   WatchHub            (watch.h) the live feed: newly applied mentions to WatchEvents streams
 //   QueryServer         the wiring main() and the tests use: state dir, topic, applier, gRPC
 //
 // Every replica reads every partition of dyad.events.v1 (a replicated read model), so each
@@ -26,15 +27,15 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "dyad/kafka/config.h"
+#include "dyad/query/watch.h"
 #include "dyad/relations/durable_store.h"
+#include "dyad/relations/names.h"
 #include "dyad/relations/relation_store.h"
+#include "dyad/rpc/server.h"
 #include "dyad/v1/relations_service.grpc.pb.h"
 
 namespace dyad::kafka {
 class Consumer;
-}
-namespace dyad::rpc {
-class Server;
 }
 
 namespace dyad::query {
@@ -72,9 +73,10 @@ std::optional<RecordOutcome> ParseEventRecord(std::string_view value, dyad::v1::
 RecordOutcome ApplyRecord(relations::RelationStore& store, std::string_view value,
                           std::string* why = nullptr);
 // The same into a DurableStore batch: the outcome is counted in the batch (OutcomeCounter) and a
-// new event is applied when the batch is committed.
+// new event is applied when the batch is committed. `parsed` (may be null) receives the event
+// when the value parsed as one.
 RecordOutcome ApplyRecord(relations::DurableStore::Batch& batch, std::string_view value,
-                          std::string* why = nullptr);
+                          std::string* why = nullptr, dyad::v1::Event* parsed = nullptr);
 
 // Counters of an EventApplier since this process started, readable from any thread while it
 // runs; each batch is added once it is committed to the state (so they never run ahead of it).
@@ -116,6 +118,10 @@ struct ApplierOptions {
   // Records in the topic when the applier started (kafka::TopicRecordCount), for the progress
   // percentage; -1 when unknown.
   int64_t records_in_topic = -1;
+  // Called on the applier thread after each batch is committed (durable and applied to the
+  // in-memory store) with the batch's new mentions in the order they were read; e.g.
+  // WatchHub::Publish. Must not block.
+  std::function<void(std::vector<dyad::v1::Event>)> on_applied;
 };
 
 // A thread that consumes `topic` and commits what it reads to a DurableStore: per batch, one
@@ -161,6 +167,7 @@ class EventApplier {
   std::unique_ptr<kafka::Consumer> consumer_;
   // Applier thread only: the batch being filled, its first record's time and record count.
   std::optional<relations::DurableStore::Batch> batch_;
+  std::vector<dyad::v1::Event> batch_new_;  // the batch's new mentions, for on_applied
   std::chrono::steady_clock::time_point batch_started_;
   int batch_records_ = 0;
   struct Pending {
@@ -188,32 +195,55 @@ struct RelationsServiceOptions {
   std::function<void()> before_query;
 };
 
-// dyad.v1.RelationsService over a RelationStore. Queries run inline in gRPC's callback threads
-// (they are in-memory and bounded by the page size / the dyads' ranges) and stop early when the
-// call is cancelled or its deadline passes.
+// dyad.v1.RelationsService over a RelationStore. The unary queries run inline in gRPC's callback
+// threads (they are in-memory and bounded by the page size / limits / the dyads' ranges) and stop
+// early when the call is cancelled or its deadline passes. WatchEvents streams from `watch_hub`
+// (watch.h): one write in flight per stream, never a thread held while waiting for a reader.
 //
-// Status codes: INVALID_ARGUMENT with the store's message for bad requests; DEADLINE_EXCEEDED
-// or CANCELLED when the caller gave up; INTERNAL for anything else (a bug).
-// Thread-safety: any number of concurrent calls; `store` must outlive the service.
+// Status codes: INVALID_ARGUMENT with the store's message for bad requests; NOT_FOUND for an
+// unknown event id; DEADLINE_EXCEEDED or CANCELLED when the caller gave up; RESOURCE_EXHAUSTED
+// when WatchEvents has too many streams; UNAVAILABLE for streams ended by a shutdown; INTERNAL
+// for anything else (a bug).
+// Thread-safety: any number of concurrent calls; `store` and `watch_hub` must outlive the
+// service.
 class RelationsService final : public dyad::v1::RelationsService::CallbackService {
  public:
-  explicit RelationsService(const relations::RelationStore& store,
-                            RelationsServiceOptions options = {});
+  RelationsService(const relations::RelationStore& store, WatchHub& watch_hub,
+                   RelationsServiceOptions options = {});
 
   grpc::ServerUnaryReactor* GetRelation(grpc::CallbackServerContext* context,
                                         const dyad::v1::GetRelationRequest* request,
                                         dyad::v1::GetRelationResponse* response) override;
+  grpc::ServerUnaryReactor* TopPartners(grpc::CallbackServerContext* context,
+                                        const dyad::v1::TopPartnersRequest* request,
+                                        dyad::v1::TopPartnersResponse* response) override;
   grpc::ServerUnaryReactor* ListEvents(grpc::CallbackServerContext* context,
                                        const dyad::v1::ListEventsRequest* request,
                                        dyad::v1::ListEventsResponse* response) override;
+  grpc::ServerUnaryReactor* GetEvent(grpc::CallbackServerContext* context,
+                                     const dyad::v1::GetEventRequest* request,
+                                     dyad::v1::GetEventResponse* response) override;
+  grpc::ServerUnaryReactor* GetGraph(grpc::CallbackServerContext* context,
+                                     const dyad::v1::GetGraphRequest* request,
+                                     dyad::v1::GetGraphResponse* response) override;
+  grpc::ServerUnaryReactor* ListActors(grpc::CallbackServerContext* context,
+                                       const dyad::v1::ListActorsRequest* request,
+                                       dyad::v1::ListActorsResponse* response) override;
+  grpc::ServerWriteReactor<dyad::v1::WatchEventsResponse>* WatchEvents(
+      grpc::CallbackServerContext* context, const dyad::v1::WatchEventsRequest* request) override;
 
-  // Calls answered with CANCELLED or DEADLINE_EXCEEDED because the caller gave up.
+  // Calls answered with CANCELLED or DEADLINE_EXCEEDED because the caller gave up before the
+  // query ran or while it ran (unary calls, and WatchEvents calls already abandoned at start).
   int64_t abandoned_calls() const { return abandoned_calls_.load(); }
+  // WatchEvents streams not yet done (including those being refused or ending).
+  int64_t active_watches() const { return active_watches_.load(); }
 
  private:
   const relations::RelationStore& store_;
+  WatchHub& watch_hub_;
   RelationsServiceOptions options_;
   std::atomic<int64_t> abandoned_calls_{0};
+  std::atomic<int64_t> active_watches_{0};
 };
 
 // --- Wiring ------------------------------------------------------------------------------------
@@ -229,6 +259,12 @@ struct QueryOptions {
   std::string state_dir;
   // host:port for gRPC; port 0 picks a free one (see QueryServer::address()).
   std::string listen = "127.0.0.1:50052";
+  // TLS / mutual TLS of the gRPC port (all empty: plaintext); see rpc::ServerTls.
+  rpc::ServerTls tls;
+  // Names for actor and event codes in the answers; null: codes only (names empty).
+  std::shared_ptr<const relations::Names> names;
+  // Concurrent WatchEvents streams; more get RESOURCE_EXHAUSTED.
+  int max_watchers = 1000;
   // For dyad.events.v1 when this service has to create it.
   int partitions = 6;
   int replication_factor = 1;
@@ -242,7 +278,8 @@ struct QueryOptions {
 // The running service: the store, the applier filling it and the gRPC server reading it.
 //
 // Lifecycle: Start() → address()/stats → Stop() (or the destructor): the gRPC server stops first
-// (in-flight calls get a grace period), then the applier.
+// (health NOT_SERVING, every WatchEvents stream ended with UNAVAILABLE, in-flight unary calls
+// get a grace period), then the applier.
 class QueryServer {
  public:
   // Opens the state directory and loads it into memory, ensures events_topic exists, starts the
@@ -250,7 +287,7 @@ class QueryServer {
   // The state directory's errors as DurableStore::Open gives them (FAILED_PRECONDITION: another
   // topic's or in use; DATA_LOSS: corrupt); UNAVAILABLE when the brokers cannot be reached within
   // startup_timeout or the address cannot be bound; INVALID_ARGUMENT for a bad Kafka property or
-  // listen address.
+  // listen address or TLS files.
   static absl::StatusOr<std::unique_ptr<QueryServer>> Start(const QueryOptions& options);
   ~QueryServer();
   QueryServer(const QueryServer&) = delete;
@@ -271,6 +308,7 @@ class QueryServer {
   // OK while the applier runs; its fatal error otherwise (main() exits on it).
   absl::Status applier_status() const { return applier_->status(); }
   const RelationsService& service() const { return *service_; }
+  const WatchHub& watch_hub() const { return *watch_hub_; }
 
  private:
   QueryServer() = default;
@@ -280,6 +318,7 @@ class QueryServer {
   std::unique_ptr<relations::RelationStore> store_;
   std::unique_ptr<relations::DurableStore> durable_;
   std::unique_ptr<EventApplier> applier_;
+  std::unique_ptr<WatchHub> watch_hub_;
   std::unique_ptr<RelationsService> service_;
   std::unique_ptr<rpc::Server> server_;
 };
