@@ -16,6 +16,8 @@
 #include "dyad/kafka/embedded_broker.h"
 #include "dyad/kafka/producer.h"
 #include "dyad/kafka/topics.h"
+#include "dyad/rpc/server.h"
+#include "dyad/rpc/test_pki.h"
 #include "dyad/v1/relations_service.grpc.pb.h"
 
 namespace dyad::query {
@@ -112,6 +114,11 @@ TEST(QueryBinary, BadFlagsExitOne) {
            {"--no-such-flag"},
            {"--log-level=loud"},
            {"--kafka-config", "no-equals-sign"},
+           // TLS: a certificate without its key, unreadable files, a client CA alone.
+           {"--tls-cert=/etc/hostname"},
+           {"--tls-cert=/nonexistent/server.pem", "--tls-key=/nonexistent/server.key"},
+           {"--tls-client-ca=/etc/hostname"},
+           {"--max-watchers=-1"},
        }) {
     auto child = StartQuery(args);
     ASSERT_NE(child, nullptr);
@@ -119,6 +126,42 @@ TEST(QueryBinary, BadFlagsExitOne) {
     ASSERT_TRUE(code.ok()) << code.status();
     EXPECT_EQ(*code, 1) << args[0];
   }
+}
+
+// --tls-cert/--tls-key/--tls-client-ca: the binary serves mutual TLS; plaintext clients and
+// clients without a certificate signed by the client CA are refused at the handshake.
+TEST(QueryBinary, ServesMutualTlsByFlags) {
+  StateDir dir;
+  auto pki = rpc::MakeTestPki(dir.path() + "-pki");
+  if (!pki.ok()) GTEST_SKIP() << "no test certificates: " << pki.status();
+  auto broker = kafka::EmbeddedBroker::Start(1);
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  auto child = StartQuery({"--brokers=" + (*broker)->bootstrap_servers(), "--listen=127.0.0.1:0",
+                           "--log-level=warn", dir.flag(), "--tls-cert=" + pki->server_cert,
+                           "--tls-key=" + pki->server_key, "--tls-client-ca=" + pki->ca_cert});
+  ASSERT_NE(child, nullptr);
+  auto line = child->ReadLine(seconds(60));
+  ASSERT_TRUE(line.ok()) << line.status();
+  const std::string address = line->substr(sizeof kReadyPrefix - 1);
+  const auto list_actors = [&](const rpc::ClientTls& tls) {
+    auto credentials = rpc::MakeChannelCredentials(tls);
+    EXPECT_TRUE(credentials.ok()) << credentials.status();
+    auto stub = dyad::v1::RelationsService::NewStub(grpc::CreateChannel(address, *credentials));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + seconds(10));
+    dyad::v1::ListActorsResponse response;
+    return stub->ListActors(&context, dyad::v1::ListActorsRequest(), &response);
+  };
+  EXPECT_EQ(list_actors({}).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(list_actors({.ca_file = pki->ca_cert}).error_code(), grpc::StatusCode::UNAVAILABLE);
+  const auto ok = list_actors(
+      {.ca_file = pki->ca_cert, .cert_file = pki->client_cert, .key_file = pki->client_key});
+  EXPECT_TRUE(ok.ok()) << ok.error_message();
+  child->Signal(SIGTERM);
+  auto code = child->Wait(seconds(20));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
+  std::filesystem::remove_all(dir.path() + "-pki");
 }
 
 TEST(QueryBinary, AddressInUseExitsOne) {
