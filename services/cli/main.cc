@@ -25,6 +25,10 @@ int main(int argc, char** argv) {
   dyad::cli::RegisterBroker(app, exit_code);
   dyad::cli::RegisterIngest(app, exit_code);
   dyad::cli::RegisterRelation(app, exit_code);
+  dyad::cli::RegisterPartners(app, exit_code);
+  dyad::cli::RegisterEvent(app, exit_code);
+  dyad::cli::RegisterWatch(app, exit_code);
+  dyad::cli::RegisterActors(app, exit_code);
   dyad::cli::RegisterEvents(app, exit_code);
   dyad::cli::RegisterDyads(app, exit_code);
   dyad::cli::RegisterCode(app, exit_code);

@@ -4,63 +4,169 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <vector>
 
-#include "grpc_status.h"
+#include "views.h"
 
 namespace dyad::cli {
 namespace {
 
-void SetDeadline(grpc::ClientContext& context) {
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-}
-
-std::string TopRoots(const dyad::v1::RelationBucket& bucket) {
-  std::vector<std::pair<std::string, int64_t>> roots(bucket.root_codes().begin(),
-                                                     bucket.root_codes().end());
-  std::sort(roots.begin(), roots.end(), [](const auto& a, const auto& b) {
-    return a.second > b.second || (a.second == b.second && a.first < b.first);
-  });
-  std::string out;
-  for (std::size_t i = 0; i < roots.size() && i < 4; ++i) {
-    if (!out.empty()) out += " ";
-    out += fmt::format("{}:{}", roots[i].first, roots[i].second);
-  }
-  return out;
-}
-
-std::string Row(const std::string& label, const dyad::v1::RelationBucket& b) {
-  return fmt::format("{:<11} {:>6} {:>6} {:>6} {:>6} {:>6} {:>9.2f} {:>6.2f}  {}\n", label,
-                     b.events(), b.verbal_cooperation(), b.material_cooperation(),
-                     b.verbal_conflict(), b.material_conflict(), b.goldstein_mean(), b.tone_mean(),
-                     TopRoots(b));
+std::string Seconds(std::chrono::milliseconds timeout) {
+  return fmt::format("{:g} s", static_cast<double>(timeout.count()) / 1000.0);
 }
 
 }  // namespace
 
-QueryClient::QueryClient(const std::string& address)
-    : stub_(dyad::v1::RelationsService::NewStub(
-          grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {}
+QueryClient::QueryClient(const std::string& address, std::chrono::milliseconds timeout)
+    : QueryClient(address, grpc::CreateChannel(address, grpc::InsecureChannelCredentials()),
+                  timeout) {}
 
-absl::StatusOr<dyad::v1::GetRelationResponse> QueryClient::GetRelation(
-    const dyad::v1::GetRelationRequest& request) {
+QueryClient::QueryClient(const std::string& address, std::shared_ptr<grpc::Channel> channel,
+                         std::chrono::milliseconds timeout)
+    : address_(address),
+      timeout_(timeout),
+      channel_(std::move(channel)),
+      stub_(dyad::v1::RelationsService::NewStub(channel_)) {}
+
+absl::Status QueryClient::Describe(const grpc::Status& status, const std::string& rpc) const {
+  const std::string message = status.error_message();
+  switch (status.error_code()) {
+    case grpc::StatusCode::OK:
+      return absl::OkStatus();
+    case grpc::StatusCode::UNAVAILABLE:
+      return absl::UnavailableError(fmt::format(
+          "cannot reach dyad-query at {} ({}: {}). Start it with `dyad up` (the whole pipeline "
+          "on this machine) or `dyad-query --brokers HOST:PORT --listen {}`, or give the "
+          "address it listens on with --server HOST:PORT (env DYAD_QUERY_ADDR)",
+          address_, rpc, message, address_));
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return absl::DeadlineExceededError(
+          fmt::format("dyad-query at {} did not answer {} within {}; it may be overloaded or "
+                      "still loading its state; try again or raise --timeout",
+                      address_, rpc, Seconds(timeout_)));
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return absl::InvalidArgumentError(message);
+    case grpc::StatusCode::NOT_FOUND:
+      return absl::NotFoundError(message);
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return absl::UnimplementedError(
+          fmt::format("dyad-query at {} does not implement {} ({}): it is older than this dyad "
+                      "command; upgrade it",
+                      address_, rpc, message));
+    default:
+      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                          fmt::format("{} at {} failed: {}", rpc, address_, message));
+  }
+}
+
+namespace {
+
+// Runs one unary call with the client's timeout.
+template <typename Request, typename Response, typename Method>
+absl::StatusOr<Response> Call(const QueryClient& client, std::chrono::milliseconds timeout,
+                              const char* rpc, Method method, const Request& request) {
   grpc::ClientContext context;
-  SetDeadline(context);
-  dyad::v1::GetRelationResponse response;
-  auto status = FromGrpc(stub_->GetRelation(&context, request, &response), "GetRelation");
+  context.set_deadline(std::chrono::system_clock::now() + timeout);
+  Response response;
+  auto status = client.Describe(method(&context, request, &response), rpc);
   if (!status.ok()) return status;
   return response;
 }
 
+}  // namespace
+
+absl::StatusOr<dyad::v1::GetRelationResponse> QueryClient::GetRelation(
+    const dyad::v1::GetRelationRequest& request) {
+  return Call<dyad::v1::GetRelationRequest, dyad::v1::GetRelationResponse>(
+      *this, timeout_, "GetRelation",
+      [&](auto* c, const auto& q, auto* r) { return stub_->GetRelation(c, q, r); }, request);
+}
+
 absl::StatusOr<dyad::v1::ListEventsResponse> QueryClient::ListEvents(
     const dyad::v1::ListEventsRequest& request) {
+  return Call<dyad::v1::ListEventsRequest, dyad::v1::ListEventsResponse>(
+      *this, timeout_, "ListEvents",
+      [&](auto* c, const auto& q, auto* r) { return stub_->ListEvents(c, q, r); }, request);
+}
+
+absl::StatusOr<dyad::v1::TopPartnersResponse> QueryClient::TopPartners(
+    const dyad::v1::TopPartnersRequest& request) {
+  return Call<dyad::v1::TopPartnersRequest, dyad::v1::TopPartnersResponse>(
+      *this, timeout_, "TopPartners",
+      [&](auto* c, const auto& q, auto* r) { return stub_->TopPartners(c, q, r); }, request);
+}
+
+absl::StatusOr<dyad::v1::GetEventResponse> QueryClient::GetEvent(
+    const dyad::v1::GetEventRequest& request) {
+  return Call<dyad::v1::GetEventRequest, dyad::v1::GetEventResponse>(
+      *this, timeout_, "GetEvent",
+      [&](auto* c, const auto& q, auto* r) { return stub_->GetEvent(c, q, r); }, request);
+}
+
+absl::StatusOr<dyad::v1::ListActorsResponse> QueryClient::ListActors(
+    const dyad::v1::ListActorsRequest& request) {
+  return Call<dyad::v1::ListActorsRequest, dyad::v1::ListActorsResponse>(
+      *this, timeout_, "ListActors",
+      [&](auto* c, const auto& q, auto* r) { return stub_->ListActors(c, q, r); }, request);
+}
+
+absl::Status QueryClient::WaitForConnection() {
+  const auto deadline = std::chrono::system_clock::now() + timeout_;
+  grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/true);
+  while (state != GRPC_CHANNEL_READY) {
+    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) {
+      return Describe(grpc::Status(grpc::StatusCode::UNAVAILABLE, "connection failed"),
+                      "WatchEvents");
+    }
+    if (!channel_->WaitForStateChange(state, deadline)) {
+      return Describe(
+          grpc::Status(grpc::StatusCode::UNAVAILABLE, "no connection within " + Seconds(timeout_)),
+          "WatchEvents");
+    }
+    state = channel_->GetState(/*try_to_connect=*/true);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status QueryClient::Watch(
+    const dyad::v1::WatchEventsRequest& request,
+    const std::function<void(const dyad::v1::WatchEventsResponse&)>& on_message,
+    const std::function<bool()>& stop) {
+  if (auto status = WaitForConnection(); !status.ok()) return status;
   grpc::ClientContext context;
-  SetDeadline(context);
-  dyad::v1::ListEventsResponse response;
-  auto status = FromGrpc(stub_->ListEvents(&context, request, &response), "ListEvents");
-  if (!status.ok()) return status;
-  return response;
+  std::atomic<bool> done{false};
+  std::atomic<bool> stopped{false};
+  std::thread canceller([&] {
+    while (!done.load()) {
+      if (stop && stop()) {
+        stopped.store(true);
+        context.TryCancel();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  auto reader = stub_->WatchEvents(&context, request);
+  dyad::v1::WatchEventsResponse message;
+  while (reader->Read(&message)) on_message(message);
+  const grpc::Status status = reader->Finish();
+  done.store(true);
+  canceller.join();
+  if (stopped.load()) return absl::OkStatus();
+  if (status.ok()) {
+    return absl::UnavailableError(
+        fmt::format("dyad-query at {} ended the stream without an error", address_));
+  }
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    return absl::UnavailableError(fmt::format(
+        "dyad-query at {} ended the stream: {} (it is shutting down or restarting; run `dyad "
+        "watch` again once it is back)",
+        address_, status.error_message()));
+  }
+  return Describe(status, "WatchEvents");
 }
 
 absl::StatusOr<std::map<std::pair<std::string, std::string>, int64_t>> QueryClient::CountDyads(
@@ -86,23 +192,11 @@ void PrintRelation(std::ostream& out, const std::string& title,
     out << "  no events\n";
     return;
   }
-  out << fmt::format("{:<11} {:>6} {:>6} {:>6} {:>6} {:>6} {:>9} {:>6}  {}\n", "bucket", "events",
-                     "v.coop", "m.coop", "v.conf", "m.conf", "goldstein", "tone", "top root codes");
-  for (const auto& bucket : relation.buckets()) out << Row(bucket.start(), bucket);
-  out << Row("total", relation.total());
+  out << RenderRelationTable(relation);
 }
 
 void PrintEvents(std::ostream& out, const dyad::v1::ListEventsResponse& events) {
-  for (const auto& e : events.events()) {
-    std::string sentence = e.sentence();
-    if (sentence.size() > 90) {
-      std::size_t cut = 87;  // back off to a UTF-8 character boundary
-      while (cut > 0 && (static_cast<unsigned char>(sentence[cut]) & 0xC0) == 0x80) --cut;
-      sentence = sentence.substr(0, cut) + "...";
-    }
-    out << fmt::format("{}  {:<9} -> {:<9} {:<5} {:>5.1f}  {}\n", e.date().date(),
-                       e.source().code(), e.target().code(), e.code(), e.goldstein(), sentence);
-  }
+  for (const auto& e : events.events()) out << FormatEventLine(e) << "\n";
 }
 
 void PrintDyads(std::ostream& out,
@@ -118,8 +212,8 @@ void PrintDyads(std::ostream& out,
   });
   out << fmt::format("{:<10} {:<10} {:>6}\n", "source", "target", "events");
   for (std::size_t i = 0; i < sorted.size() && i < static_cast<std::size_t>(limit); ++i) {
-    out << fmt::format("{:<10} {:<10} {:>6}\n", sorted[i].second.first, sorted[i].second.second,
-                       sorted[i].first);
+    out << fmt::format("{:<10} {:<10} {:>6}\n", Sanitize(sorted[i].second.first),
+                       Sanitize(sorted[i].second.second), sorted[i].first);
   }
 }
 
@@ -130,6 +224,15 @@ absl::StatusOr<dyad::v1::Bucket> ParseBucket(const std::string& text) {
   if (text == "year") return dyad::v1::BUCKET_YEAR;
   return absl::InvalidArgumentError("--bucket must be day, week, month or year, not '" + text +
                                     "'");
+}
+
+absl::StatusOr<dyad::v1::PartnerOrder> ParsePartnerOrder(const std::string& text) {
+  if (text == "volume") return dyad::v1::PARTNER_ORDER_VOLUME;
+  if (text == "cooperation") return dyad::v1::PARTNER_ORDER_COOPERATION;
+  if (text == "conflict") return dyad::v1::PARTNER_ORDER_CONFLICT;
+  if (text == "goldstein") return dyad::v1::PARTNER_ORDER_GOLDSTEIN;
+  return absl::InvalidArgumentError(
+      "--order must be volume, cooperation, conflict or goldstein, not '" + text + "'");
 }
 
 }  // namespace dyad::cli

@@ -88,7 +88,7 @@ TEST(DyadCode, MissingDictionariesIsAClearError) {
 TEST(DyadCli, BadUsageExitsTwo) {
   EXPECT_EQ(Shell(kDyad + " relation PAK").exit_code, 2);
   EXPECT_EQ(Shell(kDyad + " no-such-command").exit_code, 2);
-  EXPECT_EQ(Shell(kDyad + " relation PAK USA --bucket fortnight --query 127.0.0.1:1").exit_code, 1);
+  EXPECT_EQ(Shell(kDyad + " relation PAK USA --bucket fortnight --query 127.0.0.1:1").exit_code, 2);
 }
 
 // Nothing listens on port 1: with --retry-for 0 the article fails at once and is reported failed,
@@ -150,7 +150,7 @@ TEST(DyadUp, IngestQueryAndStop) {
   // The relation appears once the extractor and query have caught up.
   RunResult relation;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    relation = Shell(kDyad + " relation PAK USA --query " + query);
+    relation = Shell(kDyad + " relation PAK USA --both --query " + query);
     if (relation.Joined().find("total") != std::string::npos) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
