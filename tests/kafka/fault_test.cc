@@ -36,6 +36,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "dyad/coder/coder.h"
 #include "dyad/core/subprocess.h"
@@ -63,7 +65,8 @@ constexpr auto kSettleLimit = seconds(240);
 // For debugging one scenario: DYAD_FAULT_ONLY=name[,name...] runs the clean reference row and
 // the named scenarios (names as passed to Run: kill-extractor, rebalance, kill-query,
 // broker-stop, poison, ingest-broker-loss). DYAD_FAULT_LOG_DIR=dir writes each extractor's log
-// (at info, or DYAD_FAULT_LOG_LEVEL) to its own file there; DYAD_FAULT_EXTRACTOR_ARGS adds
+// (at info, or DYAD_FAULT_LOG_LEVEL) and dyad-query's (at info) to files there;
+// DYAD_FAULT_EXTRACTOR_ARGS adds
 // space-separated flags to the extractors (e.g. --kafka-config=debug=eos,msg,cgrp).
 std::string Env(const char* name) {
   const char* value = std::getenv(name);
@@ -93,6 +96,7 @@ struct Corpus {
   std::vector<v1::Article> articles;         // what dyad-ingest makes of them (same ids)
   std::set<std::string> expected_ids;        // event ids the coder gives for them
   std::map<std::string, int64_t> events_of;  // article id → how many events it gives (if any)
+  std::map<std::string, std::string> article_of;  // event id → its article id
   std::set<std::string> article_ids;
 };
 
@@ -149,6 +153,7 @@ const Corpus& TheCorpus() {
       if (!article.ok()) continue;
       for (const v1::Event& event : (*coder)->CodeArticle(*article)) {
         c.expected_ids.insert(event.id());
+        c.article_of[event.id()] = article->id();
         ++c.events_of[article->id()];
       }
       c.article_ids.insert(article->id());
@@ -348,11 +353,20 @@ class Pipeline {
   }
 
   void StartQuery() {
-    auto child = core::Subprocess::Start(
-        {Bin("services/query/dyad-query"), "--brokers=" + brokers_, "--events-topic=" + events_,
-         "--state-dir=" + state_dir_.string(), "--listen=127.0.0.1:0", "--replication-factor=3",
-         "--partitions=" + std::to_string(kPartitions)},
-        {"DYAD_LOG_LEVEL=warn"});
+    std::vector<std::string> argv = {Bin("services/query/dyad-query"),
+                                     "--brokers=" + brokers_,
+                                     "--events-topic=" + events_,
+                                     "--state-dir=" + state_dir_.string(),
+                                     "--listen=127.0.0.1:0",
+                                     "--replication-factor=3",
+                                     "--partitions=" + std::to_string(kPartitions)};
+    std::string log_level = "DYAD_LOG_LEVEL=warn";
+    if (const std::string dir = Env("DYAD_FAULT_LOG_DIR"); !dir.empty()) {
+      const std::string log = dir + "/" + prefix_ + "-query.log";
+      argv.insert(argv.begin(), {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>>" + log});
+      log_level = "DYAD_LOG_LEVEL=info";
+    }
+    auto child = core::Subprocess::Start(argv, {log_level});
     ASSERT_TRUE(child.ok()) << child.status();
     query_address_ = AwaitReady(**child, "dyad-query");
     ASSERT_FALSE(query_address_.empty());
@@ -454,7 +468,9 @@ class Pipeline {
 };
 
 // Reads a topic from the beginning with read_committed in a group of its own and counts the
-// records per id: the event id parsed from the value (events), else the record key.
+// records per id: the event id parsed from the value (events), else the record key. A record is
+// counted once by its (partition, offset): a rebalance of the counter's own group (its
+// coordinator moved) delivers records again.
 class TopicCounter {
  public:
   TopicCounter(const kafka::ClientConfig& client, const std::string& topic, bool events) {
@@ -475,15 +491,34 @@ class TopicCounter {
     while (Clock::now() < until) {
       auto polled = consumer_->Poll(milliseconds(100));
       if (!polled.ok() || !polled->has_value()) continue;
+      if (!seen_.emplace((*polled)->partition, (*polled)->offset).second) {
+        ++redelivered_;
+        continue;
+      }
       ++records_;
+      where_[(*polled)->key].push_back(absl::StrCat((*polled)->partition, "@", (*polled)->offset));
       if (!events_) {
         ++per_id_[(*polled)->key];
         continue;
       }
       v1::Event event;
-      if (event.ParseFromString((*polled)->value)) ++per_id_[event.id()];
+      if (event.ParseFromString((*polled)->value)) {
+        ++per_id_[event.id()];
+        article_of_[event.id()] = event.article_id();
+      }
     }
   }
+  // Where the records with `key` are ("partition@offset", ...).
+  std::string Where(const std::string& key) const {
+    const auto it = where_.find(key);
+    return it == where_.end() ? "nowhere" : absl::StrJoin(it->second, ", ");
+  }
+  // The article of an event id read from the topic ("" if never read).
+  std::string ArticleOf(const std::string& id) const {
+    const auto it = article_of_.find(id);
+    return it == article_of_.end() ? "" : it->second;
+  }
+  int64_t redelivered() const { return redelivered_; }
   int64_t records() const { return records_; }
   const std::map<std::string, int>& per_id() const { return per_id_; }
 
@@ -491,7 +526,11 @@ class TopicCounter {
   std::unique_ptr<kafka::Consumer> consumer_;
   bool events_ = true;
   int64_t records_ = 0;
+  int64_t redelivered_ = 0;
+  std::set<std::pair<int32_t, int64_t>> seen_;
   std::map<std::string, int> per_id_;
+  std::map<std::string, std::vector<std::string>> where_;
+  std::map<std::string, std::string> article_of_;
 };
 
 // ---- Scenarios --------------------------------------------------------------------------------
@@ -669,7 +708,23 @@ class FaultTest : public ::testing::Test {
     row.counted = 0;
     for (const auto& [id, n] : served.ids) row.counted += n;
     for (const auto& id : expected) {
-      if (!events.per_id().contains(id) || !served.ids.contains(id)) ++row.lost;
+      const bool in_topic = events.per_id().contains(id);
+      const bool in_query = served.ids.contains(id);
+      if (in_topic && in_query) continue;
+      ++row.lost;
+      std::cout << "[fault] lost event " << id << " (article " << corpus.article_of.at(id)
+                << ", its records at " << articles.Where(corpus.article_of.at(id))
+                << "): " << (in_topic ? "in the events topic" : "NOT in the events topic") << ", "
+                << (in_query ? "counted by dyad-query" : "NOT counted by dyad-query") << std::endl;
+    }
+    for (const auto& [key, n] : articles.per_id()) {
+      if (n > 1)
+        std::cout << "[fault] article " << key << " re-sent: " << articles.Where(key) << std::endl;
+    }
+    if (events.redelivered() + articles.redelivered() > 0) {
+      std::cout << "[fault] the counters' own groups re-delivered " << events.redelivered()
+                << " event and " << articles.redelivered() << " article records (not counted)"
+                << std::endl;
     }
     // Doubled: a second record of an event id in the topic beyond those of re-sent articles, an
     // id listed twice by dyad-query, or an id nobody expected (in either).

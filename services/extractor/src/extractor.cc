@@ -8,6 +8,7 @@
 #include <exception>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -196,6 +197,57 @@ absl::Status ProduceAll(kafka::Producer& producer, const std::vector<Output>& ou
   }
   return absl::OkStatus();
 }
+
+// The delivery reports of one transaction's records. Shared with the callbacks, which may run
+// after the batch was given up (reports of records purged by an abort).
+class Deliveries : public std::enable_shared_from_this<Deliveries> {
+ public:
+  kafka::DeliveryCallback Callback() {
+    return [self = shared_from_this()](const kafka::DeliveryReport& report) {
+      if (report.status.ok()) {
+        self->delivered_.fetch_add(1);
+        return;
+      }
+      std::lock_guard lock(self->mutex_);
+      if (self->failed_++ == 0) self->first_error_ = report.status;
+    };
+  }
+
+  // OK once each of the `expected` records got a successful report; ABORTED (abort and redo)
+  // when one failed or the reports did not come within kFlushTimeout.
+  absl::Status AllDelivered(kafka::Producer& producer, std::size_t expected) {
+    const auto deadline = Clock::now() + kFlushTimeout;
+    while (delivered_.load() + Failed() < static_cast<int64_t>(expected) &&
+           Clock::now() < deadline) {
+      // 0 outstanding: every report has been served (missing ones never come).
+      if (producer.Flush(milliseconds(100)) == 0) break;
+    }
+    std::lock_guard lock(mutex_);
+    if (failed_ > 0) {
+      return absl::AbortedError(
+          absl::StrCat(failed_, " of ", expected,
+                       " records of the transaction failed: ", StatusText(first_error_)));
+    }
+    if (const int64_t n = delivered_.load(); n != static_cast<int64_t>(expected)) {
+      return absl::AbortedError(absl::StrCat("only ", n, " of ", expected,
+                                             " records of the transaction were acknowledged "
+                                             "within ",
+                                             kFlushTimeout.count(), " ms"));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  int64_t Failed() {
+    std::lock_guard lock(mutex_);
+    return failed_;
+  }
+
+  std::atomic<int64_t> delivered_{0};
+  std::mutex mutex_;
+  int64_t failed_ = 0;
+  absl::Status first_error_;
+};
 
 // Runs `call` until it is not UNAVAILABLE, at most `attempts` times with doubling backoff; then
 // ABORTED (the transaction is aborted and the batch redone).
@@ -526,9 +578,10 @@ absl::Status Extractor::RunExactlyOnce(const std::atomic<bool>& stop,
     const auto txn_start = Clock::now();
 
     // One transaction: the batch's events and dead letters, and the articles' next offsets.
+    auto deliveries = std::make_shared<Deliveries>();
     absl::Status status = producer.BeginTransaction();
     if (status.ok()) {
-      status = ProduceAll(producer, coded.outputs, {});
+      status = ProduceAll(producer, coded.outputs, deliveries->Callback());
       // A produce error inside a transaction (e.g. its state forbids producing after an abortable
       // error) is handled by aborting; a fatal one shows again in AbortTransaction. Fenced and
       // oversized records (a bug: outputs are sized before) end the run.
@@ -541,6 +594,10 @@ absl::Status Extractor::RunExactlyOnce(const std::atomic<bool>& stop,
       status = RetryUnavailable("send offsets to transaction", kTxnRetries, [&] {
         return producer.SendOffsetsToTransaction(consumer, next_offsets, kTxnCallTimeout);
       });
+    }
+    if (status.ok()) {
+      // librdkafka's commit also fails when a record failed; this makes it explicit and logged.
+      status = deliveries->AllDelivered(producer, coded.outputs.size());
     }
     if (status.ok()) {
       status = RetryUnavailable("commit transaction", kTxnRetries,
