@@ -2,7 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -18,6 +22,9 @@ class Consumer::Impl {
  public:
   explicit Impl(const ConsumerOptions& options)
       : commit_timeout_ms_(options.commit_timeout_ms),
+        reset_offset_(options.auto_offset_reset == "earliest" ? std::optional(kOffsetBeginning)
+                      : options.auto_offset_reset == "latest" ? std::optional(kOffsetEnd)
+                                                              : std::nullopt),
         commit_offsets_(options.commit_offsets),
         on_assign_(options.on_assign),
         on_revoke_(options.on_revoke) {}
@@ -56,6 +63,7 @@ class Consumer::Impl {
     self->rebalances_.fetch_add(1);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       if (self->on_assign_) self->ChooseStartOffsets(partitions);
+      self->ResolveCommittedOffsets(partitions);
       spdlog::info("kafka consumer {}: assigned {}", rd_kafka_name(rk), Describe(partitions));
       if (auto assign_err = rd_kafka_assign(rk, partitions); assign_err) {
         spdlog::error("kafka consumer {}: assign failed: {}", rd_kafka_name(rk),
@@ -94,6 +102,76 @@ class Consumer::Impl {
     on_assign_(offsets);
     for (int i = 0; i < partitions->cnt && i < static_cast<int>(offsets.size()); ++i) {
       partitions->elems[i].offset = offsets[static_cast<size_t>(i)].offset;
+    }
+  }
+
+  // Gives the partitions that are to start from the group's committed offset (INVALID from the
+  // rebalance, or kOffsetStored left by on_assign) that offset explicitly, read here.
+  //
+  // Why: librdkafka (2.0.2, and its master as of this writing) starts a partition from
+  // auto.offset.reset instead of its committed offset when an open transaction blocks that offset
+  // (UNSTABLE_OFFSET_COMMIT) and the assignment changed while it asked:
+  // rd_kafka_assignment_apply_offsets puts the partition back as pending with the response's
+  // offset, INVALID. The fault tests caught it: an exactly-once extractor re-read a partition
+  // from its beginning after a rebalance, doubling events (with auto.offset.reset=latest it would
+  // skip records). rd_kafka_committed (require_stable under read_committed) is asked again until
+  // no partition is unstable, for up to kResolveCommittedTimeout; whatever is still unresolved
+  // then is left to librdkafka.
+  void ResolveCommittedOffsets(rd_kafka_topic_partition_list_t* partitions) {
+    PartitionListPtr query(rd_kafka_topic_partition_list_new(partitions->cnt));
+    for (int i = 0; i < partitions->cnt; ++i) {
+      const auto& p = partitions->elems[i];
+      if (p.offset == RD_KAFKA_OFFSET_INVALID || p.offset == RD_KAFKA_OFFSET_STORED) {
+        rd_kafka_topic_partition_list_add(query.get(), p.topic, p.partition);
+      }
+    }
+    if (query->cnt == 0) return;
+    const auto started = std::chrono::steady_clock::now();
+    const auto deadline = started + kResolveCommittedTimeout;
+    int waits = 0;
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      const rd_kafka_resp_err_t err = rd_kafka_committed(
+          rk_.get(), query.get(), static_cast<int>(std::clamp<int64_t>(left.count(), 1, 10000)));
+      int unstable = 0;
+      for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < query->cnt; ++i) {
+        if (query->elems[i].err == RD_KAFKA_RESP_ERR_UNSTABLE_OFFSET_COMMIT) ++unstable;
+      }
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR && unstable == 0) break;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        spdlog::warn(
+            "kafka consumer {}: committed offsets still unreadable after {} s ({}); librdkafka "
+            "will look them up itself",
+            rd_kafka_name(rk_.get()), kResolveCommittedTimeout.count(),
+            err != RD_KAFKA_RESP_ERR_NO_ERROR
+                ? rd_kafka_err2str(err)
+                : absl::StrCat(unstable, " partition(s) blocked by open transactions").c_str());
+        return;
+      }
+      ++waits;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (waits > 0) {
+      spdlog::info(
+          "kafka consumer {}: waited {} ms for open transactions to end before reading "
+          "the committed offsets",
+          rd_kafka_name(rk_.get()),
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                started)
+              .count());
+    }
+    for (int i = 0; i < query->cnt; ++i) {
+      const auto& q = query->elems[i];
+      if (q.err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;  // left to librdkafka
+      rd_kafka_topic_partition_t* p =
+          rd_kafka_topic_partition_list_find(partitions, q.topic, q.partition);
+      if (p == nullptr) continue;
+      if (q.offset >= 0) {
+        p->offset = q.offset;
+      } else if (reset_offset_.has_value()) {
+        p->offset = *reset_offset_;  // no committed offset: auto_offset_reset
+      }
     }
   }
 
@@ -176,7 +254,14 @@ class Consumer::Impl {
     return names.empty() ? "nothing" : absl::StrJoin(names, ",");
   }
 
+  // How long an assignment waits for open transactions that block its committed offsets
+  // (the previous owner's transaction commits or aborts; at worst the broker aborts it after its
+  // transaction.timeout.ms, 60 s for the extractor).
+  static constexpr std::chrono::seconds kResolveCommittedTimeout{120};
+
   const int commit_timeout_ms_;
+  // auto_offset_reset as a start offset (nullopt: "error" or another policy librdkafka applies).
+  const std::optional<int64_t> reset_offset_;
   const bool commit_offsets_;
   const std::function<void(std::vector<TopicPartitionOffset>&)> on_assign_;
   const std::function<void(const std::vector<TopicPartition>&)> on_revoke_;

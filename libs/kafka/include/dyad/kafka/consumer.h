@@ -65,7 +65,10 @@ struct ConsumerOptions {
   bool commit_offsets = true;
   // Runs inside Poll when partitions are assigned, before fetching starts. Each entry has
   // offset = kOffsetStored; the callback may set another start offset (kOffsetBeginning,
-  // kOffsetEnd, or an offset >= 0).
+  // kOffsetEnd, or an offset >= 0). Partitions left at kOffsetStored (and all of them without
+  // on_assign) start from the group's committed offset, which the consumer reads before fetching
+  // starts, waiting (up to 120 s, inside Poll) while an open transaction blocks it: librdkafka
+  // alone would then fall back to auto_offset_reset (see consumer.cc).
   std::function<void(std::vector<TopicPartitionOffset>&)> on_assign;
   // Runs inside Poll when partitions are revoked or lost, before they are taken away.
   std::function<void(const std::vector<TopicPartition>&)> on_revoke;
