@@ -496,21 +496,20 @@ class TopicCounter {
         continue;
       }
       ++records_;
-      where_[(*polled)->key].push_back(absl::StrCat((*polled)->partition, "@", (*polled)->offset));
-      if (!events_) {
-        ++per_id_[(*polled)->key];
-        continue;
+      std::string id = (*polled)->key;
+      if (events_) {
+        v1::Event event;
+        if (!event.ParseFromString((*polled)->value)) continue;
+        id = event.id();
+        article_of_[id] = event.article_id();
       }
-      v1::Event event;
-      if (event.ParseFromString((*polled)->value)) {
-        ++per_id_[event.id()];
-        article_of_[event.id()] = event.article_id();
-      }
+      ++per_id_[id];
+      where_[id].push_back(absl::StrCat((*polled)->partition, "@", (*polled)->offset));
     }
   }
-  // Where the records with `key` are ("partition@offset", ...).
-  std::string Where(const std::string& key) const {
-    const auto it = where_.find(key);
+  // Where the records with `id` are ("partition@offset", ...).
+  std::string Where(const std::string& id) const {
+    const auto it = where_.find(id);
     return it == where_.end() ? "nowhere" : absl::StrJoin(it->second, ", ");
   }
   // The article of an event id read from the topic ("" if never read).
@@ -732,6 +731,21 @@ class FaultTest : public ::testing::Test {
       row.doubled += n - 1 + (expected.contains(id) ? 0 : 1);
     }
     row.doubled -= resent_events;
+    // Name every event id the topic holds more often than its article's records explain.
+    for (const auto& [id, n] : events.per_id()) {
+      const auto article = corpus.article_of.find(id);
+      if (article == corpus.article_of.end()) {
+        std::cout << "[fault] unexpected event " << id << " at " << events.Where(id) << std::endl;
+        continue;
+      }
+      const auto records = articles.per_id().find(article->second);
+      const int from = records == articles.per_id().end() ? 0 : records->second;
+      if (n > from) {
+        std::cout << "[fault] event " << id << " is in the events topic " << n << " times ("
+                  << events.Where(id) << ") from " << from << " record(s) of article "
+                  << article->second << " (" << articles.Where(article->second) << ")" << std::endl;
+      }
+    }
     for (const auto& [id, n] : served.ids) row.doubled += n - 1 + (expected.contains(id) ? 0 : 1);
     const auto relations = pipeline.Relations(served.pairs);
     static std::map<std::string, std::string> clean;
