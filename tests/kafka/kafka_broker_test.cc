@@ -19,6 +19,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -470,6 +471,52 @@ TEST_F(KafkaBrokerTest, ConsumerWithoutCommitsStartsWhereOnAssignSaysAndSeeksBac
   auto after = MakeConsumer(options.group_id, topic);
   ASSERT_NE(after, nullptr);
   EXPECT_EQ(PollN(*after, 5).size(), 5u);
+}
+
+// A partition's committed offset that an open transaction will move is not read until the
+// transaction ends: the new owner starts where the transaction left the group, not from
+// auto_offset_reset. (librdkafka alone can fall back to auto_offset_reset here when the
+// assignment changes while it asks; the consumer reads the offsets itself, see consumer.cc.)
+TEST_F(KafkaBrokerTest, NewOwnerWaitsForAnOpenTransactionAndStartsAtItsOffset) {
+  const std::string input = MakeTopic("pending-in", 1);
+  auto plain = MakeProducer();
+  ASSERT_NE(plain, nullptr);
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(plain->ProduceSync(input, "in" + std::to_string(i), "v", kProduceTimeout).ok());
+  }
+  ProducerOptions options;
+  options.client = Client();
+  options.transactional_id = UniqueName("txn");
+  auto created = Producer::Create(options);
+  ASSERT_TRUE(created.ok()) << created.status();
+  Producer& txn = **created;
+  ASSERT_TRUE(txn.InitTransactions(seconds(30)).ok());
+
+  // The first owner reads, sends offset 4 in a transaction and leaves the group before the
+  // transaction ends.
+  const std::string group = UniqueName("pending-group");
+  auto first = MakeConsumer(group, input);
+  ASSERT_NE(first, nullptr);
+  ASSERT_EQ(PollN(*first, 4).size(), 4u);
+  ASSERT_TRUE(txn.BeginTransaction().ok());
+  ASSERT_TRUE(txn.SendOffsetsToTransaction(*first, {{input, 0, 4}}, seconds(30)).ok());
+  ASSERT_TRUE(first->Close().ok());
+  first.reset();
+
+  // The next owner joins while the transaction is open; it commits 3 s later.
+  auto next = MakeConsumer(group, input);
+  ASSERT_NE(next, nullptr);
+  std::thread committer([&txn] {
+    std::this_thread::sleep_for(seconds(3));
+    const absl::Status committed = txn.CommitTransaction(seconds(30));
+    EXPECT_TRUE(committed.ok()) << committed;
+  });
+  const auto after = PollN(*next, 2, seconds(60));
+  committer.join();
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[0].offset, 4);
+  EXPECT_EQ(after[0].key, "in4");
+  EXPECT_EQ(after[1].offset, 5);
 }
 
 TEST_F(KafkaBrokerTest, TransactionCallsNeedATransactionalId) {
