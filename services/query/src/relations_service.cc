@@ -78,60 +78,65 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, Response*
 
 // One WatchEvents stream: a watcher's queue drained by one write at a time.
 //
-// States (under mu_): `writing_` while a StartWrite is in flight; `finished_` once Finish was
-// called (exactly once, never while a write is in flight). The hub's notify (applier thread),
-// OnWriteDone and OnCancel (gRPC threads) all go through Pump, which decides under mu_ and acts
-// (StartWrite / Finish) after releasing it. OnDone unsubscribes (after which the hub calls
-// notify no more) and deletes the reactor.
+// The state lives in a StreamState shared with the hub's notify callback, so a notify that runs
+// after the stream is done (the hub calls it without holding its own lock) finds `reactor` null
+// and does nothing. Under StreamState::mu: `writing` while a StartWrite is in flight; `finished`
+// once Finish was called (exactly once, never while a write is in flight). The hub's notify
+// (applier thread), OnWriteDone and OnCancel (gRPC threads) all go through Pump, which decides
+// under the lock and acts (StartWrite / Finish) after releasing it; the reactor cannot be done
+// before that Finish, so acting on it unlocked is safe. OnDone nulls `reactor`, unsubscribes and
+// deletes the reactor.
 class WatchReactor final : public grpc::ServerWriteReactor<dyad::v1::WatchEventsResponse> {
  public:
   WatchReactor(WatchHub& hub, const dyad::v1::WatchEventsRequest& request,
                std::atomic<int64_t>& active)
-      : hub_(hub), active_(active) {
+      : hub_(hub), active_(active), state_(std::make_shared<StreamState>()) {
     active_.fetch_add(1);
+    state_->reactor = this;
     auto filter = ParseWatchFilter(request);
     if (!filter.ok()) {
-      finished_ = true;
+      state_->finished = true;
       Finish(ToGrpc(filter.status()));
       return;
     }
     // Headers now, so a client knows it is subscribed before the first mention.
     StartSendInitialMetadata();
-    auto watcher = hub_.Subscribe(*std::move(filter), [this] { Pump(); });
+    auto watcher = hub_.Subscribe(*std::move(filter), [state = state_] { Pump(state); });
     if (!watcher.ok()) {
-      finished_ = true;
+      state_->finished = true;
       Finish(ToGrpc(watcher.status()));
       return;
     }
     {
-      std::lock_guard lock(mu_);
-      watcher_ = *std::move(watcher);
+      std::lock_guard lock(state_->mu);
+      state_->watcher = *std::move(watcher);
     }
-    Pump();  // a mention published between Subscribe and here found no watcher_ yet
+    Pump(state_);  // a mention published between Subscribe and here found no watcher yet
   }
 
   void OnWriteDone(bool ok) override {
     {
-      std::lock_guard lock(mu_);
-      writing_ = false;
-      if (!ok) cancelled_ = true;  // the stream broke: the client is gone
+      std::lock_guard lock(state_->mu);
+      state_->writing = false;
+      if (!ok) state_->cancelled = true;  // the stream broke: the client is gone
     }
-    Pump();
+    Pump(state_);
   }
 
   void OnCancel() override {
     {
-      std::lock_guard lock(mu_);
-      cancelled_ = true;
+      std::lock_guard lock(state_->mu);
+      state_->cancelled = true;
     }
-    Pump();
+    Pump(state_);
   }
 
   void OnDone() override {
     std::shared_ptr<Watcher> watcher;
     {
-      std::lock_guard lock(mu_);
-      watcher = watcher_;
+      std::lock_guard lock(state_->mu);
+      state_->reactor = nullptr;
+      watcher = std::move(state_->watcher);
     }
     if (watcher != nullptr) hub_.Unsubscribe(watcher);
     active_.fetch_sub(1);
@@ -139,43 +144,52 @@ class WatchReactor final : public grpc::ServerWriteReactor<dyad::v1::WatchEvents
   }
 
  private:
-  // Starts the next write, or finishes the stream, or does nothing (a write is in flight, or the
-  // queue is empty).
-  void Pump() {
+  struct StreamState {
+    std::mutex mu;
+    WatchReactor* reactor = nullptr;  // null once the stream is done
+    std::shared_ptr<Watcher> watcher;
+    bool writing = false;
+    bool finished = false;
+    bool cancelled = false;
+  };
+
+  // Starts the next write, or finishes the stream, or does nothing (a write is in flight, the
+  // queue is empty, or the stream is over).
+  static void Pump(const std::shared_ptr<StreamState>& state) {
     enum { kNothing, kWrite, kFinish } action = kNothing;
     grpc::Status status;
+    WatchReactor* reactor = nullptr;
     {
-      std::lock_guard lock(mu_);
-      if (finished_ || writing_ || watcher_ == nullptr) return;
-      if (cancelled_) {
+      std::lock_guard lock(state->mu);
+      reactor = state->reactor;
+      if (reactor == nullptr || state->finished || state->writing || state->watcher == nullptr) {
+        return;
+      }
+      if (state->cancelled) {
         action = kFinish;
         status = grpc::Status(grpc::StatusCode::CANCELLED, "the call was cancelled");
-      } else if (watcher_->closed()) {
+      } else if (state->watcher->closed()) {
         // Mentions still queued are not sent: the server is going away.
         action = kFinish;
         status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
                               "server shutting down; reconnect to another replica");
-      } else if (auto next = watcher_->Pop()) {
+      } else if (auto next = state->watcher->Pop()) {
         action = kWrite;
-        response_.Clear();
-        *response_.mutable_event() = *next->event;
-        response_.set_dropped(next->dropped);
-        writing_ = true;
+        reactor->response_.Clear();
+        *reactor->response_.mutable_event() = *next->event;
+        reactor->response_.set_dropped(next->dropped);
+        state->writing = true;
       }
-      if (action == kFinish) finished_ = true;
+      if (action == kFinish) state->finished = true;
     }
-    if (action == kWrite) StartWrite(&response_);
-    if (action == kFinish) Finish(status);
+    if (action == kWrite) reactor->StartWrite(&reactor->response_);
+    if (action == kFinish) reactor->Finish(status);
   }
 
   WatchHub& hub_;
   std::atomic<int64_t>& active_;
-  std::mutex mu_;
-  std::shared_ptr<Watcher> watcher_;
+  const std::shared_ptr<StreamState> state_;
   dyad::v1::WatchEventsResponse response_;  // the write in flight
-  bool writing_ = false;
-  bool finished_ = false;
-  bool cancelled_ = false;
 };
 
 }  // namespace

@@ -180,26 +180,37 @@ void WatchHub::Unsubscribe(const std::shared_ptr<Watcher>& watcher) {
 
 void WatchHub::Publish(std::vector<dyad::v1::Event> events) {
   if (events.empty()) return;
-  // Holding mu_ while notifying is what makes Unsubscribe a barrier: once it returns, no notify
-  // of that watcher runs or will run. Pushes and notifies only take short locks.
-  std::lock_guard lock(mu_);
-  stats_.published += static_cast<int64_t>(events.size());
-  if (watchers_.empty()) return;
+  std::vector<std::shared_ptr<Watcher>> watchers;
+  {
+    std::lock_guard lock(mu_);
+    stats_.published += static_cast<int64_t>(events.size());
+    if (watchers_.empty()) return;
+    watchers = watchers_;
+  }
+  // Without the hub's lock: a notify may finish a stream, and a finished stream unsubscribes.
+  int64_t queued = 0, dropped = 0;
   for (auto& event : events) {
     std::shared_ptr<const dyad::v1::Event> shared;
-    for (const auto& watcher : watchers_) {
+    for (const auto& watcher : watchers) {
       if (!watcher->filter().Matches(shared != nullptr ? *shared : event)) continue;
       if (shared == nullptr) shared = std::make_shared<const dyad::v1::Event>(std::move(event));
-      ++stats_.queued;
-      if (watcher->Push(shared)) ++stats_.dropped;
+      ++queued;
+      if (watcher->Push(shared)) ++dropped;
     }
   }
+  std::lock_guard lock(mu_);
+  stats_.queued += queued;
+  stats_.dropped += dropped;
 }
 
 void WatchHub::Shutdown() {
-  std::lock_guard lock(mu_);
-  shut_down_ = true;
-  for (const auto& watcher : watchers_) watcher->Close();
+  std::vector<std::shared_ptr<Watcher>> watchers;
+  {
+    std::lock_guard lock(mu_);
+    shut_down_ = true;
+    watchers = watchers_;
+  }
+  for (const auto& watcher : watchers) watcher->Close();
 }
 
 WatchHubStats WatchHub::Stats() const {

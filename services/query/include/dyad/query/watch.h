@@ -95,15 +95,18 @@ class WatchHub {
   explicit WatchHub(int max_watchers = 1000);
 
   // A new watcher with `filter`; `notify` is called whenever it may have something to Pop or was
-  // closed (from the publishing thread: it must not block). RESOURCE_EXHAUSTED when
-  // max_watchers are subscribed, UNAVAILABLE after Shutdown.
+  // closed (from the publishing or shutting-down thread, without the hub's lock: it must not
+  // block, and it may still run shortly after Unsubscribe, so it must stay safe to call: capture
+  // shared state, not a pointer to something Unsubscribe's caller deletes). RESOURCE_EXHAUSTED
+  // when max_watchers are subscribed, UNAVAILABLE after Shutdown.
   absl::StatusOr<std::shared_ptr<Watcher>> Subscribe(WatchFilter filter,
                                                      std::function<void()> notify);
-  // Removes `watcher`; once it returns, `notify` is not called any more. Idempotent.
+  // Removes `watcher`: it gets nothing published after this returns. Idempotent.
   void Unsubscribe(const std::shared_ptr<Watcher>& watcher);
 
   // Offers new mentions, in the order they were applied, to every watcher. Never waits for a
-  // watcher. O(mentions × watchers) filter checks.
+  // watcher. O(mentions × watchers) filter checks. From one thread at a time (the applier), so
+  // every watcher sees the mentions in publishing order.
   void Publish(std::vector<dyad::v1::Event> events);
 
   // Closes every watcher (their streams end with UNAVAILABLE) and refuses new ones.
