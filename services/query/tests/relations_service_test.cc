@@ -320,8 +320,10 @@ TEST_F(RelationsServiceTest, GetRelationBadArguments) {
   request.mutable_filter()->add_root_codes("4");
   EXPECT_EQ(call(request).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   request.clear_filter();
-  request.set_source(std::string("\xc3\x28", 2));  // not UTF-8
-  EXPECT_EQ(call(request).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  request.set_source("P\xc3\x84K");  // "PÄK": UTF-8, but not a CAMEO code
+  status = call(request);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("letters and digits"));
 }
 
 TEST_F(RelationsServiceTest, GetRelationDeadline) {
