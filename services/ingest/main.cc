@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   int flush_timeout_ms = 10000;
   int workers = 16;
   std::size_t dedup_capacity = 100000;
+  dyad::rpc::ServerTls tls;
   app.add_option("--brokers", client.brokers, "Kafka bootstrap servers (host:port,...)")
       ->envname("DYAD_BROKERS");
   app.add_option("--kafka-config", kafka_config,
@@ -50,6 +51,14 @@ int main(int argc, char** argv) {
       ->envname("DYAD_INGEST_LISTEN");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
       ->envname("DYAD_LOG_LEVEL");
+  app.add_option("--tls-cert", tls.cert_file,
+                 "PEM certificate chain of the gRPC server: serve TLS (with --tls-key)")
+      ->envname("DYAD_INGEST_TLS_CERT");
+  app.add_option("--tls-key", tls.key_file, "PEM private key of --tls-cert (unencrypted)")
+      ->envname("DYAD_INGEST_TLS_KEY");
+  app.add_option("--tls-client-ca", tls.client_ca_file,
+                 "PEM CA bundle: require client certificates signed by it (mutual TLS)")
+      ->envname("DYAD_INGEST_TLS_CLIENT_CA");
   app.add_option("--partitions", partitions, "Partitions for dyad.articles.v1 if it is created")
       ->envname("DYAD_PARTITIONS")
       ->check(CLI::Range(1, 10000));
@@ -104,6 +113,10 @@ int main(int argc, char** argv) {
   }
 
   if (articles_topic.empty()) return Fail("--articles-topic must not be empty");
+  // Bad TLS files fail now, not after waiting for Kafka.
+  if (auto credentials = dyad::rpc::MakeServerCredentials(tls); !credentials.ok()) {
+    return Fail(std::string(credentials.status().message()));
+  }
   const dyad::kafka::TopicSpec topic{articles_topic, partitions, replication_factor};
   if (auto status = dyad::kafka::EnsureTopic(client, topic); !status.ok()) {
     return Fail("cannot create topic " + topic.name + " on " + client.brokers + ": " +
@@ -129,6 +142,7 @@ int main(int argc, char** argv) {
 
   dyad::rpc::ServerOptions server_options;
   server_options.listen = listen;
+  server_options.tls = tls;
   // A request holds the text plus its metadata; let gRPC accept what the validator would.
   server_options.max_receive_bytes = static_cast<int>(std::max<std::size_t>(
       static_cast<std::size_t>(server_options.max_receive_bytes), max_article_bytes + 256 * 1024));
