@@ -1,6 +1,7 @@
 #include "dyad/relations/relation_store.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <deque>
@@ -178,6 +179,8 @@ void ForPrefix(const Map& map, std::string_view prefix, Fn&& fn) {
 // --- The state --------------------------------------------------------------------------------
 
 constexpr uint32_t kNoId = std::numeric_limits<uint32_t>::max();
+// Codes cut to this length are countries or organisations: the level of the roll-up series.
+constexpr std::size_t kCountryLength = 3;
 constexpr double kMicros = 1e6;
 
 // Strings ↔ dense ids (articles, publishers, base and root codes), so per-day sets are small
@@ -254,56 +257,155 @@ struct Group {
   int64_t goldstein() const { return RoundDiv(goldstein_sum, size()); }
 };
 
-// Exemplar rank inside one day: most mentions, then the larger id ("newest").
-bool BetterInDay(const Group* a, const Group* b) {
-  if (a->mentions.size() != b->mentions.size()) return a->mentions.size() > b->mentions.size();
-  return a->id() > b->id();
-}
-
-struct RootTally {
-  uint32_t root = kNoId;
-  int64_t events = 0;
-};
-struct CodeTally {
-  uint32_t base = kNoId;
-  int64_t events = 0;
+// A day's exemplar: an event's representative id and its number of mentions.
+struct Exemplar {
+  std::string_view id;
   int64_t mentions = 0;
 };
 
-// The events of one dyad on one day and their pre-aggregates (what GetRelation reads without a
-// filter): kept up to date by Apply, all integers.
-struct Day {
-  std::vector<std::unique_ptr<Group>> groups;
+// Exemplar rank inside one day: most mentions, then the larger id ("newest").
+bool BetterInDay(const Exemplar& a, const Exemplar& b) {
+  if (a.mentions != b.mentions) return a.mentions > b.mentions;
+  return a.id > b.id;
+}
+
+// What Apply did to one event (group): enough to take its old contribution out of a day's
+// pre-aggregates and put the new one in.
+struct GroupChange {
+  const Group* group = nullptr;
+  bool is_new = false;
+  int32_t old_quad = 0;
+  uint32_t old_root = kNoId;
+  int64_t old_goldstein = 0;
+  std::string_view old_id;  // empty for a new group
+};
+
+// The pre-aggregates of the events of one day, of one dyad or of one country pair (what
+// GetRelation reads without a filter): kept up to date by Apply, all integers. Compact, because
+// a query reads thousands of them: the variable parts share one allocation.
+class Summary {
+ public:
   DayTotals totals;  // mentions, Goldstein and tone sums over the mentions
   int64_t events = 0;
   int64_t quad[4] = {0, 0, 0, 0};
   int64_t goldstein = 0;  // Σ over the events of their Goldstein mean, millionths
-  std::vector<RootTally> roots;
-  std::vector<CodeTally> codes;
-  std::vector<uint32_t> articles;       // distinct, sorted
-  std::vector<uint32_t> sources;        // distinct, sorted
-  std::vector<const Group*> exemplars;  // the best kMaxExemplars, best first
+  uint32_t exemplar_count = 0;
+  std::array<Exemplar, kMaxExemplars> exemplars;  // the best, best first
 
-  void AddRoot(uint32_t root, int64_t n) {
-    auto it = std::find_if(roots.begin(), roots.end(),
-                           [&](const RootTally& t) { return t.root == root; });
-    if (it == roots.end()) it = roots.insert(roots.end(), RootTally{root, 0});
-    it->events += n;
-    if (it->events == 0) roots.erase(it);
+  // `m` was added to `c.group`, an event of this day.
+  void Update(const GroupChange& c, const Mention& m) {
+    if (blob_.empty()) blob_.assign(kHeader, 0);
+    const Group& g = *c.group;
+    ++totals.mentions;
+    totals.goldstein_micros += m.goldstein;
+    totals.tone_micros += m.tone;
+    if (c.is_new) {
+      ++events;
+    } else {
+      AddQuad(c.old_quad, -1);
+      if (c.old_root != kNoId) AddRoot(c.old_root, -1);
+      goldstein -= c.old_goldstein;
+    }
+    AddQuad(g.quad, 1);
+    if (g.root != kNoId) AddRoot(g.root, 1);
+    goldstein += g.goldstein();
+    AddCode(g.base, c.is_new ? 1 : 0);
+    if (m.article != kNoId) InsertId(kArticles, m.article);
+    if (m.publisher != kNoId) InsertId(kSources, m.publisher);
+    Rank(c.old_id, Exemplar{g.id(), g.size()});
   }
+
+  std::size_t root_count() const { return Count(kRoots); }
+  uint32_t root(std::size_t i) const { return blob_[kHeader + 2 * i]; }
+  int64_t root_events(std::size_t i) const { return blob_[kHeader + 2 * i + 1]; }
+  std::size_t code_count() const { return Count(kCodes); }
+  uint32_t code(std::size_t i) const { return blob_[CodesAt() + 3 * i]; }
+  int64_t code_events(std::size_t i) const { return blob_[CodesAt() + 3 * i + 1]; }
+  int64_t code_mentions(std::size_t i) const { return blob_[CodesAt() + 3 * i + 2]; }
+  const uint32_t* articles() const { return blob_.data() + ArticlesAt(); }
+  std::size_t article_count() const { return Count(kArticles); }
+  const uint32_t* sources() const { return blob_.data() + SourcesAt(); }
+  std::size_t source_count() const { return Count(kSources); }
+
+ private:
+  // blob_: 4 counts (roots, codes, articles, sources), then (root, events) pairs, (base code,
+  // events, mentions) triples, sorted article ids, sorted source ids. Per-day counts fit 32 bits.
+  enum Part { kRoots = 0, kCodes = 1, kArticles = 2, kSources = 3 };
+  static constexpr std::size_t kHeader = 4;
+  using Diff = std::vector<uint32_t>::difference_type;
+  std::size_t Count(Part p) const { return blob_.empty() ? 0 : blob_[p]; }
+  std::size_t CodesAt() const { return kHeader + 2 * Count(kRoots); }
+  std::size_t ArticlesAt() const { return CodesAt() + 3 * Count(kCodes); }
+  std::size_t SourcesAt() const { return ArticlesAt() + Count(kArticles); }
+
   void AddQuad(int32_t quad_class, int64_t n) {
     if (quad_class >= 1 && quad_class <= 4) quad[quad_class - 1] += n;
   }
-  // `group` gained a mention: its rank can only improve (it has more mentions than before), so
-  // the best list stays right by taking it out and putting it back where it belongs.
-  void Rank(const Group* group) {
-    std::erase(exemplars, group);
-    const auto at = std::lower_bound(exemplars.begin(), exemplars.end(), group, BetterInDay);
-    if (at - exemplars.begin() < kMaxExemplars) {
-      exemplars.insert(at, group);
-      if (exemplars.size() > kMaxExemplars) exemplars.pop_back();
+  void AddRoot(uint32_t id, int64_t n) {
+    for (std::size_t i = 0; i < Count(kRoots); ++i) {
+      if (root(i) != id) continue;
+      uint32_t& count = blob_[kHeader + 2 * i + 1];
+      count = static_cast<uint32_t>(static_cast<int64_t>(count) + n);
+      if (count == 0) {
+        const auto at = blob_.begin() + static_cast<Diff>(kHeader + 2 * i);
+        blob_.erase(at, at + 2);
+        --blob_[kRoots];
+      }
+      return;
     }
+    blob_.insert(blob_.begin() + static_cast<Diff>(CodesAt()), {id, static_cast<uint32_t>(n)});
+    ++blob_[kRoots];
   }
+  void AddCode(uint32_t id, uint32_t new_events) {
+    for (std::size_t i = 0; i < Count(kCodes); ++i) {
+      if (code(i) != id) continue;
+      blob_[CodesAt() + 3 * i + 1] += new_events;
+      ++blob_[CodesAt() + 3 * i + 2];
+      return;
+    }
+    blob_.insert(blob_.begin() + static_cast<Diff>(ArticlesAt()), {id, new_events, 1u});
+    ++blob_[kCodes];
+  }
+  void InsertId(Part part, uint32_t id) {
+    const auto first =
+        blob_.begin() + static_cast<Diff>(part == kArticles ? ArticlesAt() : SourcesAt());
+    const auto last = first + static_cast<Diff>(Count(part));
+    const auto at = std::lower_bound(first, last, id);
+    if (at != last && *at == id) return;
+    blob_.insert(at, id);
+    ++blob_[part];
+  }
+  // The event's rank can only improve (it has one more mention than before), so the best list
+  // stays right by taking its old entry out and putting the new one where it belongs.
+  void Rank(std::string_view old_id, const Exemplar& e) {
+    Exemplar* begin = exemplars.data();
+    Exemplar* end = begin + exemplar_count;
+    if (!old_id.empty()) {
+      Exemplar* old = std::find_if(begin, end, [&](const Exemplar& x) { return x.id == old_id; });
+      if (old != end) {
+        std::move(old + 1, end, old);
+        --end;
+      }
+    }
+    Exemplar* at = std::lower_bound(begin, end, e, BetterInDay);
+    Exemplar* const cap = begin + kMaxExemplars;
+    if (at == cap) {
+      exemplar_count = static_cast<uint32_t>(end - begin);
+      return;
+    }
+    if (end == cap) --end;  // full: the last one drops out
+    std::move_backward(at, end, end + 1);
+    *at = e;
+    exemplar_count = static_cast<uint32_t>(end + 1 - begin);
+  }
+
+  std::vector<uint32_t> blob_;
+};
+
+// The events of one dyad on one day and their pre-aggregates.
+struct Day {
+  std::vector<std::unique_ptr<Group>> groups;
+  Summary summary;
 };
 
 using KeySet = absl::btree_set<EventKey>;
@@ -330,6 +432,13 @@ struct GroupKey {
   friend bool operator==(const GroupKey&, const GroupKey&) = default;
 };
 
+// The pre-aggregates of a country pair (codes cut to kCountryLength) per day: every dyad of the
+// pair rolled up, so that GetRelation("USA", "PAK") reads one series instead of USA → PAK,
+// USAGOV → PAKGOV, USAMIL → PAK, ...
+struct Rollup {
+  absl::btree_map<int64_t, Summary> days;
+};
+
 struct ActorEntry {
   int64_t mentions = 0;
   std::string name;
@@ -345,6 +454,8 @@ struct RelationStore::State {
   std::map<std::string, std::map<std::string, const Series*, std::less<>>, std::less<>> by_target;
   absl::node_hash_map<std::string, Mention> mentions;  // by id; node map: stable keys and values
   KeySet order;                                        // every mention, for unfiltered listing
+  // country → country → roll-up of their dyads.
+  std::map<std::string, std::map<std::string, Rollup, std::less<>>, std::less<>> by_country;
   absl::flat_hash_map<GroupKey, Group*> groups;
   Interner articles;
   Interner publishers;
@@ -359,6 +470,14 @@ struct RelationStore::State {
 namespace {
 
 using State = RelationStore::State;
+
+// The roll-up of country pair a → b; null when they have no events.
+const Rollup* FindRollup(const State& st, std::string_view a, std::string_view b) {
+  const auto sources = st.by_country.find(a);
+  if (sources == st.by_country.end()) return nullptr;
+  const auto targets = sources->second.find(b);
+  return targets == sources->second.end() ? nullptr : &targets->second;
+}
 
 // Dyads matching the prefixes in either or both directions, each once.
 std::vector<const Series*> MatchDyads(const State& state, std::string_view source,
@@ -460,11 +579,14 @@ struct Span {
 };
 Span SpanOf(const std::vector<uint32_t>& v) { return Span{v.data(), v.size()}; }
 
-// Number of distinct ids in the union of sorted spans: a bitmap over the id range when it is
-// dense enough, else a sort.
+// Number of distinct ids in the union of sorted spans. Ids are dense (interned from 0), so a
+// bitmap over them answers in O(n): one per thread, grown as the store grows (an eighth of a byte
+// per id) and left all zero (each call clears the words it set), so a query allocates nothing.
+// Beyond kMaxBitmapIds ids, a sort.
+constexpr uint32_t kMaxBitmapIds = uint32_t{1} << 27;  // 16 MB of bitmap per thread
+
 int64_t DistinctCount(const std::vector<Span>& spans) {
   std::size_t n = 0;
-  uint32_t lo = kNoId;
   uint32_t hi = 0;
   const Span* only = nullptr;
   std::size_t nonempty = 0;
@@ -473,23 +595,25 @@ int64_t DistinctCount(const std::vector<Span>& spans) {
     ++nonempty;
     only = &s;
     n += s.size;
-    lo = std::min(lo, s.data[0]);
     hi = std::max(hi, s.data[s.size - 1]);
   }
   if (nonempty == 0) return 0;
   if (nonempty == 1) return static_cast<int64_t>(only->size);
-  const std::size_t words = (static_cast<std::size_t>(hi - lo) >> 6) + 1;
-  if (words <= 4 * n + 64) {
-    std::vector<uint64_t> bits(words, 0);
+  if (hi < kMaxBitmapIds) {
+    thread_local std::vector<uint64_t> bits;
+    const std::size_t words = (hi >> 6) + 1;
+    if (bits.size() < words) bits.resize(std::max(words, bits.size() * 2), 0);
     int64_t distinct = 0;
     for (const Span& s : spans) {
       for (std::size_t i = 0; i < s.size; ++i) {
-        const uint32_t v = s.data[i] - lo;
-        uint64_t& word = bits[v >> 6];
-        const uint64_t bit = uint64_t{1} << (v & 63);
+        uint64_t& word = bits[s.data[i] >> 6];
+        const uint64_t bit = uint64_t{1} << (s.data[i] & 63);
         distinct += (word & bit) == 0 ? 1 : 0;
         word |= bit;
       }
+    }
+    for (const Span& s : spans) {
+      for (std::size_t i = 0; i < s.size; ++i) bits[s.data[i] >> 6] = 0;
     }
     return distinct;
   }
@@ -498,6 +622,22 @@ int64_t DistinctCount(const std::vector<Span>& spans) {
   for (const Span& s : spans) all.insert(all.end(), s.data, s.data + s.size);
   std::sort(all.begin(), all.end());
   return static_cast<int64_t>(std::unique(all.begin(), all.end()) - all.begin());
+}
+
+// YYYY-MM-DD of a day, without printf (GetRelation formats one per bucket).
+std::string IsoDay(int64_t day) {
+  const auto civil = core::CivilFromDays(day);
+  if (civil.year < 0 || civil.year > 9999) return core::FormatIsoDate(civil);
+  char out[10];
+  int year = civil.year;
+  for (int i = 3; i >= 0; --i, year /= 10) out[i] = static_cast<char>('0' + year % 10);
+  out[4] = '-';
+  out[5] = static_cast<char>('0' + civil.month / 10);
+  out[6] = static_cast<char>('0' + civil.month % 10);
+  out[7] = '-';
+  out[8] = static_cast<char>('0' + civil.day / 10);
+  out[9] = static_cast<char>('0' + civil.day % 10);
+  return std::string(out, sizeof out);
 }
 
 // An event as a query sees it: a whole group, or the mentions of a group that pass
@@ -570,15 +710,23 @@ bool FilteredView(const Group& g, double min_confidence, Scratch& scratch, Event
   return true;
 }
 
-// Calls sink.AddDay(day) when the day's pre-aggregates answer the filter, else sink.AddEvent for
-// each of its events that the filter keeps.
+// One day a query reads: its pre-aggregates, and its events when it is a dyad's day (null for a
+// country pair's: those are read only without a filter).
+struct DayRef {
+  int64_t day = 0;
+  const Summary* summary = nullptr;
+  const Day* full = nullptr;
+};
+
+// Calls sink.AddDay when the day's pre-aggregates answer the filter, else sink.AddEvent for each
+// of its events that the filter keeps.
 template <typename Sink>
-void VisitDay(const Day& day, const Filter& filter, Scratch& scratch, Sink& sink) {
+void VisitDay(const DayRef& ref, const Filter& filter, Scratch& scratch, Sink& sink) {
   if (!filter.any()) {
-    sink.AddDay(day);
+    sink.AddDay(*ref.summary, ref.day);
     return;
   }
-  for (const auto& group : day.groups) {
+  for (const auto& group : ref.full->groups) {
     EventView view;
     if (filter.mentions()) {
       if (!FilteredView(*group, filter.min_confidence, scratch, view)) continue;
@@ -587,6 +735,15 @@ void VisitDay(const Day& day, const Filter& filter, Scratch& scratch, Sink& sink
     }
     if (filter.Keeps(view.quad, view.root)) sink.AddEvent(view);
   }
+}
+
+DayRef RefOf(int64_t day, const Day& full) { return DayRef{day, &full.summary, &full}; }
+DayRef RefOf(int64_t day, const Summary& rolled) { return DayRef{day, &rolled, nullptr}; }
+
+// Whether a query can read the country pairs' roll-ups: no filter (they keep no events), and
+// actor prefixes that are exactly country (or organisation) codes.
+bool UseRollup(const Filter& filter, std::string_view a, std::string_view b) {
+  return !filter.any() && a.size() == kCountryLength && b.size() == kCountryLength;
 }
 
 // Counters by dense id (root or base code) with the list of ids touched, so that resetting costs
@@ -667,7 +824,7 @@ struct Sums {
 // Sums only: GetGraph's edges.
 struct SumsSink {
   Sums sums;
-  void AddDay(const Day& day) {
+  void AddDay(const Summary& day, int64_t) {
     sums.events += day.events;
     for (int q = 0; q < 4; ++q) sums.quad[q] += day.quad[q];
     sums.goldstein += day.goldstein;
@@ -689,17 +846,23 @@ class BucketBuilder {
   BucketBuilder(const State& state)
       : state_(state), roots_(state.roots.size()), codes_(state.bases.size()) {}
 
-  void AddDay(const Day& day) {
+  void AddDay(const Summary& day, int64_t number) {
     sums_.events += day.events;
     for (int q = 0; q < 4; ++q) sums_.quad[q] += day.quad[q];
     sums_.goldstein += day.goldstein;
     sums_.tone += day.totals.tone_micros;
     sums_.mentions += day.totals.mentions;
-    for (const RootTally& r : day.roots) roots_.Add(r.root, r.events, 0);
-    for (const CodeTally& c : day.codes) codes_.Add(c.base, c.events, c.mentions);
-    articles_.push_back(SpanOf(day.articles));
-    sources_.push_back(SpanOf(day.sources));
-    for (const Group* g : day.exemplars) candidates_.push_back({g->size(), g->day, g->id()});
+    for (std::size_t i = 0; i < day.root_count(); ++i) {
+      roots_.Add(day.root(i), day.root_events(i), 0);
+    }
+    for (std::size_t i = 0; i < day.code_count(); ++i) {
+      codes_.Add(day.code(i), day.code_events(i), day.code_mentions(i));
+    }
+    articles_.push_back(Span{day.articles(), day.article_count()});
+    sources_.push_back(Span{day.sources(), day.source_count()});
+    for (uint32_t i = 0; i < day.exemplar_count; ++i) {
+      candidates_.push_back({day.exemplars[i].mentions, number, day.exemplars[i].id});
+    }
   }
   void AddEvent(const EventView& e) {
     ++sums_.events;
@@ -740,7 +903,8 @@ class BucketBuilder {
     out->set_articles(DistinctCount(articles_));
     out->set_sources(DistinctCount(sources_));
     // Top codes: most events, then most mentions, then by code.
-    std::vector<uint32_t> codes = codes_.touched();
+    std::vector<uint32_t>& codes = code_order_;
+    codes.assign(codes_.touched().begin(), codes_.touched().end());
     const auto better = [&](uint32_t a, uint32_t b) {
       if (codes_.events(a) != codes_.events(b)) return codes_.events(a) > codes_.events(b);
       if (codes_.mentions(a) != codes_.mentions(b)) return codes_.mentions(a) > codes_.mentions(b);
@@ -787,6 +951,7 @@ class BucketBuilder {
   std::vector<Span> articles_;
   std::vector<Span> sources_;
   std::vector<Candidate> candidates_;
+  std::vector<uint32_t> code_order_;  // scratch of Fill
 };
 
 // Validates a limit field: 0 → `fallback`, else 1..max.
@@ -1000,9 +1165,12 @@ absl::StatusOr<bool> RelationStore::Apply(const dyad::v1::Event& event) {
     ++st.events;
   }
   Group& g = *group_it->second;
-  const int32_t old_quad = g.quad;
-  const uint32_t old_root = g.root;
-  const int64_t old_goldstein = new_group ? 0 : g.goldstein();
+  GroupChange change{&g,
+                     new_group,
+                     g.quad,
+                     g.root,
+                     new_group ? 0 : g.goldstein(),
+                     new_group ? std::string_view() : g.id()};
   g.mentions.insert(
       std::lower_bound(g.mentions.begin(), g.mentions.end(), m.id,
                        [](const Mention* a, std::string_view id) { return a->id < id; }),
@@ -1015,27 +1183,13 @@ absl::StatusOr<bool> RelationStore::Apply(const dyad::v1::Event& event) {
   g.quad = g.mentions.front()->quad_class;
   g.root = g.mentions.front()->root;
 
-  // The day's pre-aggregates: the event's old contribution out, the new one in (integers, so
-  // exact in any order).
-  day.totals.Add(event);
-  if (new_group) {
-    ++day.events;
-  } else {
-    day.AddQuad(old_quad, -1);
-    if (old_root != kNoId) day.AddRoot(old_root, -1);
-    day.goldstein -= old_goldstein;
-  }
-  day.AddQuad(g.quad, 1);
-  if (g.root != kNoId) day.AddRoot(g.root, 1);
-  day.goldstein += g.goldstein();
-  auto code = std::find_if(day.codes.begin(), day.codes.end(),
-                           [&](const CodeTally& c) { return c.base == base_id; });
-  if (code == day.codes.end()) code = day.codes.insert(day.codes.end(), CodeTally{base_id, 0, 0});
-  code->events += new_group ? 1 : 0;
-  ++code->mentions;
-  if (m.article != kNoId) InsertSorted(day.articles, m.article);
-  if (m.publisher != kNoId) InsertSorted(day.sources, m.publisher);
-  day.Rank(&g);
+  // The day's pre-aggregates, of the dyad and of its country pair: the event's old contribution
+  // out, the new one in (integers, so exact in any order).
+  day.summary.Update(change, m);
+  Summary& country_day = st.by_country[place->source.substr(0, kCountryLength)]
+                                      [place->target.substr(0, kCountryLength)]
+                                          .days[place->day];
+  country_day.Update(change, m);
 
   const EventKey key{place->day, m.id};
   series.keys.insert(key);
@@ -1045,6 +1199,15 @@ absl::StatusOr<bool> RelationStore::Apply(const dyad::v1::Event& event) {
 
 absl::StatusOr<dyad::v1::GetRelationResponse> RelationStore::GetRelation(
     const dyad::v1::GetRelationRequest& request, const CancelledFn& is_cancelled) const {
+  dyad::v1::GetRelationResponse response;
+  if (auto status = GetRelationInto(request, &response, is_cancelled); !status.ok()) return status;
+  return response;
+}
+
+absl::Status RelationStore::GetRelationInto(const dyad::v1::GetRelationRequest& request,
+                                            dyad::v1::GetRelationResponse* out,
+                                            const CancelledFn& is_cancelled) const {
+  out->Clear();
   auto source = ActorPrefix("source", request.source(), /*required=*/true);
   if (!source.ok()) return source.status();
   auto target = ActorPrefix("target", request.target(), /*required=*/true);
@@ -1067,43 +1230,59 @@ absl::StatusOr<dyad::v1::GetRelationResponse> RelationStore::GetRelation(
   auto lock = ReadLock();
   const State& st = *state_;
   ResolveFilter(st, *filter);
-  const auto dyads = MatchDyads(st, *source, *target, request.both_directions());
 
-  // The matching dyad-days, by day.
-  std::vector<std::pair<int64_t, const Day*>> days;
+  // The matching days, by day: of the country pair's roll-up when the actors are countries and
+  // nothing is filtered, else of every matching dyad.
+  std::vector<DayRef> days;
   int steps = 0;
-  for (const Series* dyad : dyads) {
-    for (auto it = dyad->days.lower_bound(range->lo);
-         it != dyad->days.end() && it->first <= range->hi; ++it) {
-      if (++steps % kCancelCheckEvery == 0 && cancelled()) return cancel_error();
-      days.emplace_back(it->first, &it->second);
+  std::size_t series = 0;
+  const auto collect = [&](const auto& map) {
+    ++series;
+    for (auto it = map.lower_bound(range->lo); it != map.end() && it->first <= range->hi; ++it) {
+      if (++steps % kCancelCheckEvery == 0 && cancelled()) return false;
+      days.push_back(RefOf(it->first, it->second));
+    }
+    return true;
+  };
+  if (UseRollup(*filter, *source, *target)) {
+    if (const Rollup* r = FindRollup(st, *source, *target); r != nullptr && !collect(r->days)) {
+      return cancel_error();
+    }
+    if (request.both_directions() && *source != *target) {
+      if (const Rollup* r = FindRollup(st, *target, *source); r != nullptr && !collect(r->days)) {
+        return cancel_error();
+      }
+    }
+  } else {
+    for (const Series* dyad : MatchDyads(st, *source, *target, request.both_directions())) {
+      if (!collect(dyad->days)) return cancel_error();
     }
   }
-  if (dyads.size() > 1) {
+  if (series > 1) {
     std::sort(days.begin(), days.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
+              [](const DayRef& a, const DayRef& b) { return a.day < b.day; });
   }
 
-  dyad::v1::GetRelationResponse response;
+  dyad::v1::GetRelationResponse& response = *out;
   BucketBuilder acc(st);
   BucketBuilder total(st);
   Scratch scratch;
   for (std::size_t i = 0; i < days.size();) {
     if (cancelled()) return cancel_error();
-    const int64_t start = BucketStart(days[i].first, bucket);
+    const int64_t start = BucketStart(days[i].day, bucket);
     const int64_t end = BucketEnd(start, bucket);
-    for (; i < days.size() && days[i].first <= end; ++i) {
+    for (; i < days.size() && days[i].day <= end; ++i) {
       if (++steps % kCancelCheckEvery == 0 && cancelled()) return cancel_error();
-      VisitDay(*days[i].second, *filter, scratch, acc);
+      VisitDay(days[i], *filter, scratch, acc);
     }
     if (acc.events() > 0) {
-      acc.Fill(core::FormatIsoDate(core::CivilFromDays(start)), response.add_buckets());
+      acc.Fill(IsoDay(start), response.add_buckets());
       acc.AddTo(total);
     }
     acc.Reset();
   }
   total.Fill(std::string(), response.mutable_total());
-  return response;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<dyad::v1::TopPartnersResponse> RelationStore::TopPartners(
@@ -1132,40 +1311,17 @@ absl::StatusOr<dyad::v1::TopPartnersResponse> RelationStore::TopPartners(
   auto lock = ReadLock();
   const State& st = *state_;
   ResolveFilter(st, *filter);
-  auto dyads = MatchDyads(st, *actor, "", /*both_directions=*/false);
-  if (!request.directed()) {
-    const auto as_target = MatchDyads(st, "", *actor, /*both_directions=*/false);
-    dyads.insert(dyads.end(), as_target.begin(), as_target.end());
-    std::sort(dyads.begin(), dyads.end());
-    dyads.erase(std::unique(dyads.begin(), dyads.end()), dyads.end());
-  }
-  // Partner → its dyads with the actor (a dyad once per partner).
-  std::map<std::string, std::vector<const Series*>> partners;
-  for (const Series* d : dyads) {
-    std::string as_source;
-    if (StartsWith(d->source, *actor)) {
-      as_source = Cut(d->target, *length);
-      partners[as_source].push_back(d);
-    }
-    if (!request.directed() && StartsWith(d->target, *actor)) {
-      std::string partner = Cut(d->source, *length);
-      if (partner != as_source || !StartsWith(d->source, *actor)) {
-        partners[std::move(partner)].push_back(d);
-      }
-    }
-  }
-
   std::vector<dyad::v1::Partner> found;
   BucketBuilder acc(st);
   Scratch scratch;
   int steps = 0;
-  for (const auto& [partner, series] : partners) {
-    if (cancelled()) return cancel_error();
-    for (const Series* d : series) {
-      for (auto it = d->days.lower_bound(range->lo); it != d->days.end() && it->first <= range->hi;
-           ++it) {
-        if (++steps % kCancelCheckEvery == 0 && cancelled()) return cancel_error();
-        VisitDay(it->second, *filter, scratch, acc);
+  // Totals of one partner over its dyads (or country pairs) with the actor.
+  const auto add_partner = [&](const std::string& partner, const auto& series) {
+    for (const auto* one : series) {
+      for (auto it = one->days.lower_bound(range->lo);
+           it != one->days.end() && it->first <= range->hi; ++it) {
+        if (++steps % kCancelCheckEvery == 0 && cancelled()) return false;
+        VisitDay(RefOf(it->first, it->second), *filter, scratch, acc);
       }
     }
     if (acc.events() > 0) {
@@ -1175,6 +1331,52 @@ absl::StatusOr<dyad::v1::TopPartnersResponse> RelationStore::TopPartners(
       acc.Fill(std::string(), p.mutable_totals());
     }
     acc.Reset();
+    return !cancelled();
+  };
+
+  if (*length == kCountryLength && UseRollup(*filter, *actor, *actor)) {
+    // Countries with countries: the roll-ups (a pair with itself once).
+    std::map<std::string, std::vector<const Rollup*>> partners;
+    if (const auto own = st.by_country.find(*actor); own != st.by_country.end()) {
+      for (const auto& [target, rollup] : own->second) partners[target].push_back(&rollup);
+    }
+    if (!request.directed()) {
+      for (const auto& [source, targets] : st.by_country) {
+        if (source == *actor) continue;
+        if (const auto it = targets.find(*actor); it != targets.end()) {
+          partners[source].push_back(&it->second);
+        }
+      }
+    }
+    for (const auto& [partner, series] : partners) {
+      if (!add_partner(partner, series)) return cancel_error();
+    }
+  } else {
+    auto dyads = MatchDyads(st, *actor, "", /*both_directions=*/false);
+    if (!request.directed()) {
+      const auto as_target = MatchDyads(st, "", *actor, /*both_directions=*/false);
+      dyads.insert(dyads.end(), as_target.begin(), as_target.end());
+      std::sort(dyads.begin(), dyads.end());
+      dyads.erase(std::unique(dyads.begin(), dyads.end()), dyads.end());
+    }
+    // Partner → its dyads with the actor (a dyad once per partner).
+    std::map<std::string, std::vector<const Series*>> partners;
+    for (const Series* d : dyads) {
+      std::string as_source;
+      if (StartsWith(d->source, *actor)) {
+        as_source = Cut(d->target, *length);
+        partners[as_source].push_back(d);
+      }
+      if (!request.directed() && StartsWith(d->target, *actor)) {
+        std::string partner = Cut(d->source, *length);
+        if (partner != as_source || !StartsWith(d->source, *actor)) {
+          partners[std::move(partner)].push_back(d);
+        }
+      }
+    }
+    for (const auto& [partner, series] : partners) {
+      if (!add_partner(partner, series)) return cancel_error();
+    }
   }
 
   const auto value = [&](const dyad::v1::RelationBucket& t) -> double {
@@ -1421,17 +1623,29 @@ absl::StatusOr<dyad::v1::GetGraphResponse> RelationStore::GetGraph(
   std::map<std::pair<std::string, std::string>, SumsSink> edges;
   Scratch scratch;
   int steps = 0;
-  for (const auto& [source, targets] : st.by_source) {
-    const std::string from = Cut(source, *length);
-    for (const auto& [target, series] : targets) {
-      auto it = series.days.lower_bound(range->lo);
-      if (it == series.days.end() || it->first > range->hi) continue;
-      SumsSink& sink = edges[{from, Cut(target, *length)}];
-      for (; it != series.days.end() && it->first <= range->hi; ++it) {
-        if (++steps % kCancelCheckEvery == 0 && cancelled()) {
-          return absl::CancelledError("GetGraph cancelled by the caller");
-        }
-        VisitDay(it->second, *filter, scratch, sink);
+  // Adds the days of `map` in the range to edge from → to; false when cancelled.
+  const auto add_edge = [&](const std::string& from, std::string to, const auto& map) {
+    auto it = map.lower_bound(range->lo);
+    if (it == map.end() || it->first > range->hi) return true;
+    SumsSink& sink = edges[{from, std::move(to)}];
+    for (; it != map.end() && it->first <= range->hi; ++it) {
+      if (++steps % kCancelCheckEvery == 0 && cancelled()) return false;
+      VisitDay(RefOf(it->first, it->second), *filter, scratch, sink);
+    }
+    return true;
+  };
+  const auto cancel_error = [] { return absl::CancelledError("GetGraph cancelled by the caller"); };
+  if (!filter->any() && *length == kCountryLength) {  // country pairs: their roll-ups
+    for (const auto& [source, targets] : st.by_country) {
+      for (const auto& [target, rollup] : targets) {
+        if (!add_edge(source, target, rollup.days)) return cancel_error();
+      }
+    }
+  } else {
+    for (const auto& [source, targets] : st.by_source) {
+      const std::string from = Cut(source, *length);
+      for (const auto& [target, series] : targets) {
+        if (!add_edge(from, Cut(target, *length), series.days)) return cancel_error();
       }
     }
   }
@@ -1526,7 +1740,7 @@ std::optional<DayTotals> RelationStore::DayTotalsOf(std::string_view source,
   if (series == targets->second.end()) return std::nullopt;
   const auto totals = series->second.days.find(day);
   if (totals == series->second.days.end()) return std::nullopt;
-  return totals->second.totals;
+  return totals->second.summary.totals;
 }
 
 void RelationStore::ForEachDay(
@@ -1539,7 +1753,7 @@ void RelationStore::ForEachDay(
       place.target = target;
       for (const auto& [day, data] : series.days) {
         place.day = day;
-        fn(place, data.totals);
+        fn(place, data.summary.totals);
       }
     }
   }

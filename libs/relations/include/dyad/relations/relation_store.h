@@ -193,6 +193,13 @@ class RelationStore {
   // CANCELLED when `is_cancelled` says so.
   absl::StatusOr<dyad::v1::GetRelationResponse> GetRelation(
       const dyad::v1::GetRelationRequest& request, const CancelledFn& is_cancelled = {}) const;
+  // The same answer written into `*response` (cleared first; on error it holds a partial answer).
+  // Most of a long answer's cost is allocating its messages and strings: a response on a
+  // google::protobuf::Arena (e.g. gRPC's callback API with an arena message allocator) takes
+  // them from the arena instead of the heap, about twice as fast for a year of daily buckets.
+  absl::Status GetRelationInto(const dyad::v1::GetRelationRequest& request,
+                               dyad::v1::GetRelationResponse* response,
+                               const CancelledFn& is_cancelled = {}) const;
 
   // The partners of an actor prefix in a range: the other side's code cut to
   // partner_code_length (0 → kDefaultCodeLength; the full code when shorter), totals (as
