@@ -602,6 +602,18 @@ TEST_F(RelationsServiceTest, ListActorsEmptyBadAndDeadline) {
   });
 }
 
+// The receive limit (rpc::ServerOptions::max_receive_bytes, 16 MiB) holds before any query.
+TEST_F(RelationsServiceTest, OversizedRequestIsRefused) {
+  dyad::v1::ListActorsRequest request;
+  request.set_prefix(std::string(17 << 20, 'A'));
+  dyad::v1::ListActorsResponse response;
+  const auto status = stub_->ListActors(Context().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  // The server is fine afterwards.
+  request.set_prefix("PAK");
+  EXPECT_TRUE(stub_->ListActors(Context().get(), request, &response).ok());
+}
+
 // --- WatchEvents -----------------------------------------------------------------------------
 
 // An open WatchEvents stream. The constructor returns once the server has subscribed it (the
