@@ -12,12 +12,16 @@ could not fail; relations_service_test makes the server slow on purpose for that
 
 import importlib
 import os
+import shutil
 import sys
 import tempfile
 import threading
 import time
 
 import harness
+
+
+STUB_DIRS = []  # removed at exit
 
 
 def ensure_venv():
@@ -68,6 +72,7 @@ def main():
 
     check = harness.Checks()
     stubs_dir = tempfile.mkdtemp(prefix="dyad-py-stubs-")
+    STUB_DIRS.append(stubs_dir)
     pb, pb_grpc = generate_stubs(stubs_dir)
     events = harness.load_events("events.jsonl")
     live = harness.load_events("live_events.jsonl")
@@ -257,4 +262,8 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    finally:
+        for leftover in STUB_DIRS:
+            shutil.rmtree(leftover, ignore_errors=True)
