@@ -127,5 +127,10 @@ int main(int argc, char** argv) {
       (*server)->applier_stats().records.load(), (*server)->applier_stats().applied.load(),
       (*server)->applier_stats().duplicates.load(), (*server)->applier_stats().invalid.load(),
       totals);
+  const auto watch = (*server)->watch_hub().Stats();
+  spdlog::info(
+      "dyad-query: WatchEvents: {} mentions published, {} queued for watchers, {} dropped from "
+      "full queues, {} streams refused",
+      watch.published, watch.queued, watch.dropped, watch.refused);
   return exit_code;
 }
