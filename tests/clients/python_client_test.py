@@ -33,9 +33,9 @@ def ensure_venv():
     except ImportError:
         pass
     venv_python = os.path.join(harness.build_dir(), "clients-venv", "bin", "python")
-    if os.access(venv_python, os.X_OK) and os.path.realpath(sys.executable) != os.path.realpath(
-        venv_python
-    ):
+    # The venv's python is a symlink to the system one: compare by an environment mark, not path.
+    if os.access(venv_python, os.X_OK) and not os.environ.get("DYAD_CLIENTS_IN_VENV"):
+        os.environ["DYAD_CLIENTS_IN_VENV"] = "1"
         os.execv(venv_python, [venv_python] + sys.argv)
     harness.skip(
         "python grpcio/grpcio-tools are not installed: run tests/clients/install-tools.sh "
