@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "dyad/core/shutdown.h"
+#include "dyad/rpc/server.h"
 #include "query_args.h"
 #include "query_client.h"
 #include "views.h"
@@ -22,6 +23,7 @@ namespace {
 struct ServerArgs {
   std::string address = kDefaultQueryAddress;
   double timeout_seconds = 10;
+  rpc::ClientTls tls;
 };
 
 void AddServerOptions(CLI::App* command, ServerArgs& server) {
@@ -31,6 +33,18 @@ void AddServerOptions(CLI::App* command, ServerArgs& server) {
   command->add_option("--timeout", server.timeout_seconds, "seconds to wait for an answer")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
+  command->add_flag("--tls", server.tls.enabled,
+                    "connect with TLS, trusting the system's CAs (implied by --tls-ca)");
+  command
+      ->add_option("--tls-ca", server.tls.ca_file,
+                   "PEM CA bundle the server's certificate must be signed by: connect with TLS")
+      ->envname("DYAD_QUERY_TLS_CA");
+  command
+      ->add_option("--tls-cert", server.tls.cert_file,
+                   "PEM client certificate for mutual TLS (with --tls-key)")
+      ->envname("DYAD_QUERY_TLS_CERT");
+  command->add_option("--tls-key", server.tls.key_file, "PEM private key of --tls-cert")
+      ->envname("DYAD_QUERY_TLS_KEY");
 }
 
 void AddRangeOptions(CLI::App* command, std::string& from, std::string& to) {
@@ -55,9 +69,16 @@ void AddFilterOptions(CLI::App* command, FilterArgs& filter) {
       ->check(CLI::Range(0.0, 1.0));
 }
 
-QueryClient MakeClient(const ServerArgs& server) {
-  return QueryClient(server.address, std::chrono::milliseconds(
-                                         static_cast<int64_t>(server.timeout_seconds * 1000)));
+// A client for --server with the TLS flags; INVALID_ARGUMENT for unusable TLS files.
+absl::StatusOr<QueryClient> MakeClient(const ServerArgs& server) {
+  rpc::ClientTls tls = server.tls;
+  tls.enabled =
+      tls.enabled || !tls.ca_file.empty() || !tls.cert_file.empty() || !tls.key_file.empty();
+  auto credentials = rpc::MakeChannelCredentials(tls);
+  if (!credentials.ok()) return credentials.status();
+  return QueryClient(server.address, grpc::CreateChannel(server.address, *credentials),
+                     std::chrono::milliseconds(static_cast<int64_t>(server.timeout_seconds * 1000)),
+                     tls.enabled);
 }
 
 // Prints the error and returns the exit code: 2 when the request was refused as invalid (the
@@ -130,7 +151,12 @@ void RegisterRelation(CLI::App& app, int& exit_code) {
       exit_code = Fail(request.status(), "relation");
       return;
     }
-    auto relation = MakeClient(*server).GetRelation(*request);
+    auto client = MakeClient(*server);
+    if (!client.ok()) {
+      exit_code = Fail(client.status(), "relation");
+      return;
+    }
+    auto relation = client->GetRelation(*request);
     if (!relation.ok()) {
       exit_code = Fail(relation.status(), "relation");
       return;
@@ -178,7 +204,12 @@ void RegisterPartners(CLI::App& app, int& exit_code) {
       exit_code = Fail(request.status(), "partners");
       return;
     }
-    auto partners = MakeClient(*server).TopPartners(*request);
+    auto client = MakeClient(*server);
+    if (!client.ok()) {
+      exit_code = Fail(client.status(), "partners");
+      return;
+    }
+    auto partners = client->TopPartners(*request);
     if (!partners.ok()) {
       exit_code = Fail(partners.status(), "partners");
       return;
@@ -205,7 +236,12 @@ void RegisterEvent(CLI::App& app, int& exit_code) {
       exit_code = Fail(request.status(), "event");
       return;
     }
-    auto event = MakeClient(*server).GetEvent(*request);
+    auto client = MakeClient(*server);
+    if (!client.ok()) {
+      exit_code = Fail(client.status(), "event");
+      return;
+    }
+    auto event = client->GetEvent(*request);
     if (!event.ok()) {
       exit_code = Fail(event.status(), "event");
       if (event.status().code() == absl::StatusCode::kNotFound) {
@@ -247,13 +283,17 @@ void RegisterWatch(CLI::App& app, int& exit_code) {
       exit_code = Fail(request.status(), "watch");
       return;
     }
+    auto client = MakeClient(*server);
+    if (!client.ok()) {
+      exit_code = Fail(client.status(), "watch");
+      return;
+    }
     core::InstallShutdownHandlers();
     std::cerr << "dyad watch: watching dyad-query at " << server->address
               << " for new events (Ctrl-C to stop)\n";
     int64_t seen = 0;
     int64_t dropped = 0;
-    auto client = MakeClient(*server);
-    const auto status = client.Watch(
+    const auto status = client->Watch(
         *request,
         [&](const dyad::v1::WatchEventsResponse& message) {
           if (message.dropped() > 0) {
@@ -295,7 +335,12 @@ void RegisterActors(CLI::App& app, int& exit_code) {
     dyad::v1::ListActorsRequest request;
     request.set_prefix(*prefix);
     request.set_limit(*limit);
-    auto actors = MakeClient(*server).ListActors(request);
+    auto client = MakeClient(*server);
+    if (!client.ok()) {
+      exit_code = Fail(client.status(), "actors");
+      return;
+    }
+    auto actors = client->ListActors(request);
     if (!actors.ok()) {
       exit_code = Fail(actors.status(), "actors");
       return;
@@ -341,10 +386,14 @@ void RegisterEvents(CLI::App& app, int& exit_code) {
     list.set_to(*to);
     list.set_min_confidence(*min_confidence);
     auto client = MakeClient(*server);
+    if (!client.ok()) {
+      exit_code = Fail(client.status(), "events");
+      return;
+    }
     int shown = 0;
     while (shown < *limit) {
       list.set_page_size(std::min(*limit - shown, 1000));
-      auto page = client.ListEvents(list);
+      auto page = client->ListEvents(list);
       if (!page.ok()) {
         exit_code = Fail(page.status(), "events");
         return;
@@ -372,7 +421,12 @@ void RegisterDyads(CLI::App& app, int& exit_code) {
     dyad::v1::ListEventsRequest list;
     list.set_from(*from);
     list.set_to(*to);
-    auto counts = MakeClient(*server).CountDyads(list);
+    auto client = MakeClient(*server);
+    if (!client.ok()) {
+      exit_code = Fail(client.status(), "dyads");
+      return;
+    }
+    auto counts = client->CountDyads(list);
     if (!counts.ok()) {
       exit_code = Fail(counts.status(), "dyads");
       return;

@@ -25,9 +25,10 @@ QueryClient::QueryClient(const std::string& address, std::chrono::milliseconds t
                   timeout) {}
 
 QueryClient::QueryClient(const std::string& address, std::shared_ptr<grpc::Channel> channel,
-                         std::chrono::milliseconds timeout)
+                         std::chrono::milliseconds timeout, bool tls)
     : address_(address),
       timeout_(timeout),
+      tls_(tls),
       channel_(std::move(channel)),
       stub_(dyad::v1::RelationsService::NewStub(channel_)) {}
 
@@ -40,8 +41,11 @@ absl::Status QueryClient::Describe(const grpc::Status& status, const std::string
       return absl::UnavailableError(fmt::format(
           "cannot reach dyad-query at {} ({}: {}). Start it with `dyad up` (the whole pipeline "
           "on this machine) or `dyad-query --brokers HOST:PORT --listen {}`, or give the "
-          "address it listens on with --server HOST:PORT (env DYAD_QUERY_ADDR)",
-          address_, rpc, message, address_));
+          "address it listens on with --server HOST:PORT (env DYAD_QUERY_ADDR){}",
+          address_, rpc, message, address_,
+          tls_ ? "; with TLS, check that it serves TLS and that --tls-ca signed its certificate "
+                 "(and, for mutual TLS, that it accepts --tls-cert)"
+               : "; if it serves TLS, give --tls-ca (and --tls-cert/--tls-key for mutual TLS)"));
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return absl::DeadlineExceededError(
           fmt::format("dyad-query at {} did not answer {} within {}; it may be overloaded or "

@@ -31,9 +31,10 @@ class QueryClient {
   // `address` is host:port of dyad-query; plaintext; every unary call gets `timeout`.
   explicit QueryClient(const std::string& address,
                        std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  // The same over a channel the caller built (e.g. with TLS credentials).
+  // The same over a channel the caller built; `tls` says it has TLS credentials (for the hints
+  // in error messages).
   QueryClient(const std::string& address, std::shared_ptr<grpc::Channel> channel,
-              std::chrono::milliseconds timeout = std::chrono::seconds(10));
+              std::chrono::milliseconds timeout = std::chrono::seconds(10), bool tls = false);
 
   const std::string& address() const { return address_; }
 
@@ -69,6 +70,7 @@ class QueryClient {
 
   std::string address_;
   std::chrono::milliseconds timeout_;
+  bool tls_ = false;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<dyad::v1::RelationsService::Stub> stub_;
 };

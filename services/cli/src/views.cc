@@ -296,25 +296,17 @@ std::string RenderRelationTable(const dyad::v1::GetRelationResponse& relation) {
   table.rows.push_back(row("total", relation.total()));
   std::string out = table.Render();
 
-  std::map<std::string, std::string> names;  // code → name, for the codes shown
-  auto collect = [&](const RelationBucket& b) {
-    for (const auto& code : b.top_codes()) {
-      if (!code.name().empty()) names.emplace(Sanitize(code.code()), Sanitize(code.name()));
+  // The top codes over the range, with their names.
+  if (relation.total().top_codes_size() > 0) {
+    Table codes{{"top codes", "name", "events", "mentions"}, {false, false, true, true}, {}};
+    for (const auto& code : relation.total().top_codes()) {
+      codes.rows.push_back({Sanitize(code.code()), Cut(Sanitize(code.name()), 60),
+                            std::to_string(code.events()), std::to_string(code.mentions())});
     }
-  };
-  for (const auto& bucket : relation.buckets()) collect(bucket);
-  collect(relation.total());
-  if (!names.empty()) {
-    std::string line = "codes:";
-    bool first = true;
-    for (const auto& [code, name] : names) {
-      line += fmt::format("{} {} {}", first ? "" : ";", code, name);
-      first = false;
-    }
-    out += line + "\n";
+    out += "\n" + codes.Render();
   }
   if (relation.total().event_ids_size() > 0) {
-    std::string line = "exemplar events (dyad event ID):";
+    std::string line = "\nexemplar events (dyad event ID):";
     for (const auto& id : relation.total().event_ids()) line += " " + Sanitize(id);
     out += line + "\n";
   }

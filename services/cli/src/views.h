@@ -34,8 +34,8 @@ struct ChartStyle {
 
 // One table row per bucket (bucket start, events, mentions, articles, sources, cooperation = quad
 // classes 1+2, conflict = 3+4, Goldstein mean, tone mean, top codes as code:events) and a total
-// row, then a line naming the codes in the table and one with the exemplar event ids. "no
-// events" when the total is empty.
+// row; then the total's top codes with names, events and mentions, and its exemplar event ids.
+// "no events" when the total is empty.
 std::string RenderRelationTable(const dyad::v1::GetRelationResponse& relation);
 
 // Cooperation against conflict over time: time runs left to right, one column per bucket (or per

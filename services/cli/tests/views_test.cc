@@ -95,7 +95,11 @@ TEST(RelationTable, RendersBucketsTotalCodesAndExemplars) {
             "190:7\n"
             "total           14        42        35       12     4        10      -3.10  -2.00  "
             "190:7 042:3\n"
-            "codes: 042 Make a visit; 112 Accuse; 190 Use conventional military force\n"
+            "\n"
+            "top codes  name                             events  mentions\n"
+            "190        Use conventional military force       7         0\n"
+            "042        Make a visit                          3         0\n"
+            "\n"
             "exemplar events (dyad event ID): e-1 e-2\n");
 }
 
