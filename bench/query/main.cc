@@ -1,0 +1,433 @@
+// dyad-bench-query: the state and the helpers for benchmarking dyad-query's GetRelation with ghz
+// (bench/query/run.sh drives it; bench/README.md has the numbers).
+//
+//   generate  writes a dyad-query --state-dir (RocksDB, DurableStore) holding synthetic mentions:
+//             200 countries x 2 years, a few heavy dyads and a long tail, several mentions per
+//             event, actor roles, CAMEO codes with their Goldstein scores and quad classes.
+//   broker    runs an embedded Kafka broker (librdkafka's mock cluster) with an empty events
+//             topic, so the real dyad-query binary can start on that state and serve it.
+//   probe     calls GetRelation once (the benchmark's request) and prints what came back.
+//
+//   cmake --preset release && cmake --build build/release --target dyad-bench-query dyad-query
+//   bench/query/run.sh        # generate, serve, ghz: the numbers in bench/README.md
+#include <grpcpp/grpcpp.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "dyad/core/dates.h"
+#include "dyad/core/shutdown.h"
+#include "dyad/kafka/embedded_broker.h"
+#include "dyad/kafka/topics.h"
+#include "dyad/relations/durable_store.h"
+#include "dyad/relations/names.h"
+#include "dyad/relations/relation_store.h"
+#include "dyad/v1/event.pb.h"
+#include "dyad/v1/relations_service.grpc.pb.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using dyad::relations::DurableStore;
+using dyad::relations::RelationStore;
+
+struct GenerateOptions {
+  std::string state_dir;
+  std::string topic = dyad::kafka::kEventsTopic;
+  std::string data_dir;
+  int countries = 200;
+  std::string first_day = "2024-01-01";
+  int days = 731;
+  int events_per_day = 1500;
+  double mentions_per_event = 3.0;
+  double country_skew = 1.0;
+  uint64_t seed = 1;
+  int batch = 5000;
+};
+
+// The countries that lead the activity ranking (the heavy dyads are among them), then the rest of
+// countries.txt in file order.
+const char* const kLeaders[] = {"USA", "CHN", "RUS", "UKR", "ISR", "PSE", "GBR", "IND",
+                                "PAK", "IRN", "FRA", "DEU", "JPN", "TUR", "KOR", "PRK",
+                                "SYR", "SAU", "EGY", "AFG", "IRQ", "TWN", "BRA", "NGA",
+                                "ZAF", "MEX", "CAN", "AUS", "ITA", "ESP"};
+
+// Roles an actor code carries after its country, with their shares ("" = the country itself).
+const std::pair<const char*, double> kRoles[] = {{"", 0.40},    {"GOV", 0.30}, {"MIL", 0.10},
+                                                 {"BUS", 0.05}, {"MED", 0.05}, {"CVL", 0.04},
+                                                 {"OPP", 0.03}, {"LEG", 0.03}};
+
+// Base codes news coding produces most (statements, consultations, visits, accusations, force),
+// with weights; every other 3-digit code of the CAMEO table gets weight 1.
+const std::pair<const char*, double> kCommonCodes[] = {
+    {"010", 120}, {"020", 25}, {"036", 30}, {"040", 40}, {"042", 45}, {"043", 35}, {"046", 20},
+    {"051", 30},  {"057", 12}, {"061", 10}, {"070", 8},  {"071", 6},  {"111", 15}, {"112", 40},
+    {"120", 12},  {"130", 10}, {"138", 8},  {"141", 10}, {"163", 6},  {"172", 8},  {"173", 15},
+    {"190", 30},  {"193", 15}, {"195", 8},  {"180", 10}};
+
+struct Code {
+  std::string code;
+  std::string root;
+  int quad = 0;
+  double goldstein = 0;
+};
+
+absl::StatusOr<std::vector<std::string>> LoadCountries(const std::string& data_dir, int count) {
+  const fs::path path = fs::path(data_dir) / "dictionaries" / "countries.txt";
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError("cannot read " + path.string() + "; give --data-dir (dyad's data/)");
+  }
+  std::vector<std::string> codes(std::begin(kLeaders), std::end(kLeaders));
+  std::string line;
+  while (std::getline(in, line) && static_cast<int>(codes.size()) < count) {
+    if (line.empty() || line[0] == '#') continue;
+    std::string code = line.substr(0, line.find('|'));
+    code.erase(std::remove(code.begin(), code.end(), ' '), code.end());
+    if (code.size() == 3 && std::find(codes.begin(), codes.end(), code) == codes.end()) {
+      codes.push_back(code);
+    }
+  }
+  if (static_cast<int>(codes.size()) < count) {
+    return absl::InvalidArgumentError(absl::StrCat(path.string(), " holds ", codes.size(),
+                                                   " countries; --countries asks for ", count));
+  }
+  codes.resize(static_cast<std::size_t>(count));
+  return codes;
+}
+
+absl::StatusOr<std::vector<Code>> LoadCodes(const std::string& data_dir) {
+  const fs::path path = fs::path(data_dir) / "cameo" / "cameo_eventcodes.tsv";
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError("cannot read " + path.string() + "; give --data-dir (dyad's data/)");
+  }
+  std::vector<Code> codes;
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string code, name, goldstein, quad;
+    std::getline(fields, code, '\t');
+    std::getline(fields, name, '\t');
+    std::getline(fields, goldstein, '\t');
+    std::getline(fields, quad, '\t');
+    if (code.size() != 3) continue;
+    codes.push_back(
+        {code, code.substr(0, 2), std::atoi(quad.c_str()), std::atof(goldstein.c_str())});
+  }
+  if (codes.empty()) return absl::InvalidArgumentError(path.string() + " holds no 3-digit codes");
+  return codes;
+}
+
+std::string Hex(uint64_t value) {
+  char buffer[24];
+  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(value));
+  return buffer;
+}
+
+int Generate(const GenerateOptions& options) {
+  const std::string data_dir =
+      options.data_dir.empty() ? dyad::relations::DefaultDataDir() : options.data_dir;
+  auto countries = LoadCountries(data_dir, options.countries);
+  auto codes = LoadCodes(data_dir);
+  const auto first = dyad::core::ParseIsoDate(options.first_day);
+  if (!countries.ok() || !codes.ok() || !first) {
+    std::fprintf(stderr, "dyad-bench-query generate: %s\n",
+                 !countries.ok() ? std::string(countries.status().message()).c_str()
+                 : !codes.ok()   ? std::string(codes.status().message()).c_str()
+                                 : "--first-day is not YYYY-MM-DD");
+    return 1;
+  }
+  if (fs::exists(options.state_dir) && !fs::is_empty(options.state_dir)) {
+    std::fprintf(
+        stderr, "dyad-bench-query generate: %s is not empty; give a new directory (or remove it)\n",
+        options.state_dir.c_str());
+    return 1;
+  }
+  const int64_t first_day = dyad::core::DaysFromCivil(*first);
+
+  std::mt19937_64 random(options.seed);
+  std::vector<double> country_weights;
+  for (int i = 0; i < options.countries; ++i) {
+    country_weights.push_back(1.0 / std::pow(i + 1.0, options.country_skew));
+  }
+  std::discrete_distribution<int> pick_country(country_weights.begin(), country_weights.end());
+  std::vector<double> role_weights;
+  for (const auto& [role, share] : kRoles) role_weights.push_back(share);
+  std::discrete_distribution<int> pick_role(role_weights.begin(), role_weights.end());
+  // Codes split by side: cooperation (quad 1, 2) and conflict (3, 4), each with its weights, so
+  // the conflict share can drift over time per dyad.
+  std::vector<int> coop_codes, conflict_codes;
+  std::vector<double> coop_weights, conflict_weights;
+  for (int i = 0; i < static_cast<int>(codes->size()); ++i) {
+    double weight = 1;
+    for (const auto& [code, w] : kCommonCodes) {
+      if ((*codes)[static_cast<std::size_t>(i)].code == code) weight = w;
+    }
+    if ((*codes)[static_cast<std::size_t>(i)].quad <= 2) {
+      coop_codes.push_back(i);
+      coop_weights.push_back(weight);
+    } else {
+      conflict_codes.push_back(i);
+      conflict_weights.push_back(weight);
+    }
+  }
+  std::discrete_distribution<int> pick_coop(coop_weights.begin(), coop_weights.end());
+  std::discrete_distribution<int> pick_conflict(conflict_weights.begin(), conflict_weights.end());
+  std::vector<double> publisher_weights;
+  for (int i = 0; i < 500; ++i) publisher_weights.push_back(1.0 / (i + 1.0));
+  std::discrete_distribution<int> pick_publisher(publisher_weights.begin(),
+                                                 publisher_weights.end());
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  // Mentions per event: 1 + geometric, mean options.mentions_per_event.
+  std::geometric_distribution<int> extra_mentions(1.0 / std::max(1.0, options.mentions_per_event));
+
+  dyad::relations::DurableStoreOptions store_options{.dir = options.state_dir,
+                                                     .topic = options.topic};
+  RelationStore memory;
+  auto store = DurableStore::Open(store_options, memory);
+  if (!store.ok()) {
+    std::fprintf(stderr, "dyad-bench-query generate: %s\n", store.status().ToString().c_str());
+    return 1;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  int64_t events = 0, mentions = 0, article = 0;
+  std::map<std::pair<int, int>, int64_t> dyad_events;  // country indexes → events
+  auto batch = (*store)->NewBatch();
+  auto commit = [&]() -> bool {
+    if (batch.empty()) return true;
+    if (auto status = (*store)->Commit(std::move(batch)); !status.ok()) {
+      std::fprintf(stderr, "dyad-bench-query generate: %s\n", status.ToString().c_str());
+      return false;
+    }
+    batch = (*store)->NewBatch();
+    return true;
+  };
+  for (int d = 0; d < options.days; ++d) {
+    const int64_t day = first_day + d;
+    const std::string date = dyad::core::FormatIsoDate(dyad::core::CivilFromDays(day));
+    // Weekends are quieter.
+    const int weekday = dyad::core::Weekday(day);
+    const int todays = weekday >= 5 ? options.events_per_day * 2 / 3 : options.events_per_day;
+    for (int e = 0; e < todays; ++e) {
+      const int s = pick_country(random);
+      int t = pick_country(random);
+      while (t == s) t = pick_country(random);
+      ++dyad_events[{s, t}];
+      const std::string& sc = (*countries)[static_cast<std::size_t>(s)];
+      const std::string& tc = (*countries)[static_cast<std::size_t>(t)];
+      const char* s_role = kRoles[pick_role(random)].first;
+      const char* t_role = kRoles[pick_role(random)].first;
+      // Each ordered pair of countries drifts between cooperation and conflict on its own
+      // half-year cycle.
+      const double phase = static_cast<double>((s * 7919 + t * 104729) % 628) / 100.0;
+      const double conflict_share =
+          0.35 + 0.25 * std::sin(6.2832 * static_cast<double>(d) / 182.0 + phase);
+      const bool conflict = unit(random) < conflict_share;
+      const Code& code = (*codes)[static_cast<std::size_t>(
+          conflict ? conflict_codes[static_cast<std::size_t>(pick_conflict(random))]
+                   : coop_codes[static_cast<std::size_t>(pick_coop(random))])];
+      const std::string place_country = unit(random) < 0.5 ? sc : tc;
+      const std::string place = place_country + " city " + std::to_string(random() % 4);
+      const int n = 1 + std::min(extra_mentions(random), 199);
+      ++events;
+      for (int m = 0; m < n; ++m) {
+        dyad::v1::Event mention;
+        mention.set_id("e-" + Hex(random()));
+        // A few mentions come from the same article as the previous one (a round-up piece).
+        if (m == 0 || unit(random) > 0.1) ++article;
+        const int publisher = pick_publisher(random);
+        mention.set_article_id("u-" + Hex(static_cast<uint64_t>(article) * 2654435761u));
+        mention.set_publisher("publisher" + std::to_string(publisher) + ".example");
+        mention.set_article_url("https://publisher" + std::to_string(publisher) + ".example/" +
+                                date + "/" + Hex(static_cast<uint64_t>(article)));
+        mention.mutable_published_at()->set_seconds(day * 86400 +
+                                                    static_cast<int64_t>(random() % (2 * 86400)));
+        const std::string sentence = "Officials of " + sc + " and " + tc + " were reported to " +
+                                     (conflict ? "clash over" : "agree on") + " the matter in " +
+                                     place + ", according to " + mention.publisher() + ".";
+        const int32_t sentence_begin = static_cast<int32_t>(random() % 4000);
+        mention.set_sentence(sentence);
+        mention.set_sentence_index(static_cast<int32_t>(random() % 40));
+        mention.set_sentence_begin(sentence_begin);
+        mention.set_sentence_end(sentence_begin + static_cast<int32_t>(sentence.size()));
+        mention.set_trigger_begin(sentence_begin + 35);
+        mention.set_trigger_end(sentence_begin + 45);
+        mention.mutable_date()->set_date(date);
+        mention.mutable_date()->set_granularity(dyad::v1::DATE_GRANULARITY_DAY);
+        auto* source = mention.mutable_source();
+        source->set_code(sc + s_role);
+        source->set_country(sc);
+        if (*s_role != '\0') source->add_roles(s_role);
+        auto* target = mention.mutable_target();
+        target->set_code(tc + t_role);
+        target->set_country(tc);
+        if (*t_role != '\0') target->add_roles(t_role);
+        mention.set_code(code.code);
+        mention.set_base_code(code.code);
+        mention.set_root_code(code.root);
+        mention.set_quad_class(code.quad);
+        mention.set_goldstein(code.goldstein);
+        mention.mutable_place()->set_name(place);
+        mention.mutable_place()->set_country(place_country);
+        mention.set_tone(std::clamp((conflict ? -2.0 : 1.0) + 1.5 * noise(random), -10.0, 10.0));
+        mention.set_confidence(0.4 + 0.6 * unit(random));
+        mention.set_coder_version("dyad-bench-query");
+        std::string why;
+        if (batch.Add(mention, &why) == dyad::relations::EventOutcome::kRejected) {
+          std::fprintf(stderr, "dyad-bench-query generate: a generated mention was rejected: %s\n",
+                       why.c_str());
+          return 1;
+        }
+        ++mentions;
+        if (batch.new_events() >= options.batch && !commit()) return 1;
+      }
+    }
+    if ((d + 1) % 61 == 0 || d + 1 == options.days) {
+      std::fprintf(stderr, "  %s: %lld events, %lld mentions (%.0f s)\n", date.c_str(),
+                   static_cast<long long>(events), static_cast<long long>(mentions),
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+  }
+  if (!commit()) return 1;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto stats = memory.Stats();
+  std::printf(
+      "state: %s\n  %d countries, %d days from %s: %lld generated events, %lld mentions; "
+      "the store holds %lld mentions, %lld de-duplicated events, %lld dyads (actor codes), "
+      "%lld actors\n  written in %.1f s; %lld bytes on disk\n",
+      options.state_dir.c_str(), options.countries, options.days, options.first_day.c_str(),
+      static_cast<long long>(events), static_cast<long long>(mentions),
+      static_cast<long long>(stats.events), static_cast<long long>(stats.deduplicated_events),
+      static_cast<long long>(stats.dyads), static_cast<long long>(stats.actors), seconds,
+      static_cast<long long>((*store)->DiskBytes()));
+  std::vector<std::pair<int64_t, std::pair<int, int>>> heavy;
+  for (const auto& [pair, n] : dyad_events) heavy.emplace_back(n, pair);
+  std::sort(heavy.rbegin(), heavy.rend());
+  std::printf("  heaviest country dyads (generated events):");
+  for (std::size_t i = 0; i < heavy.size() && i < 6; ++i) {
+    std::printf(" %s->%s %lld",
+                (*countries)[static_cast<std::size_t>(heavy[i].second.first)].c_str(),
+                (*countries)[static_cast<std::size_t>(heavy[i].second.second)].c_str(),
+                static_cast<long long>(heavy[i].first));
+  }
+  std::printf("\n  country dyads with events: %zu of %d\n", dyad_events.size(),
+              options.countries * (options.countries - 1));
+  return 0;
+}
+
+int Broker() {
+  auto broker = dyad::kafka::EmbeddedBroker::Start(1);
+  if (!broker.ok()) {
+    std::fprintf(stderr, "dyad-bench-query broker: %s\n", broker.status().ToString().c_str());
+    return 1;
+  }
+  if (auto status = (*broker)->CreateTopic({dyad::kafka::kEventsTopic, 1, 1}); !status.ok()) {
+    std::fprintf(stderr, "dyad-bench-query broker: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  std::printf("dyad-bench-query broker listening on %s\n", (*broker)->bootstrap_servers().c_str());
+  std::fflush(stdout);
+  dyad::core::InstallShutdownHandlers();
+  while (!dyad::core::WaitForShutdown(std::chrono::hours(1))) {
+  }
+  return 0;
+}
+
+int Probe(const std::string& server, const std::string& source, const std::string& target,
+          const std::string& from, const std::string& to) {
+  dyad::v1::GetRelationRequest request;
+  request.set_source(source);
+  request.set_target(target);
+  request.set_from(from);
+  request.set_to(to);
+  request.set_bucket(dyad::v1::BUCKET_DAY);
+  auto stub = dyad::v1::RelationsService::NewStub(
+      grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+  dyad::v1::GetRelationResponse response;
+  double best_ms = 1e9;
+  for (int i = 0; i < 20; ++i) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    const auto start = std::chrono::steady_clock::now();
+    const grpc::Status status = stub->GetRelation(&context, request, &response);
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (!status.ok()) {
+      std::fprintf(stderr, "dyad-bench-query probe: GetRelation at %s: %s\n", server.c_str(),
+                   status.error_message().c_str());
+      return 1;
+    }
+    best_ms = std::min(best_ms, ms);
+  }
+  std::printf(
+      "GetRelation %s -> %s %s..%s by day: %d buckets, %lld events, %lld mentions, %lld articles, "
+      "%lld sources; response %zu bytes; fastest of 20 calls %.3f ms\n",
+      source.c_str(), target.c_str(), from.c_str(), to.c_str(), response.buckets_size(),
+      static_cast<long long>(response.total().events()),
+      static_cast<long long>(response.total().mentions()),
+      static_cast<long long>(response.total().articles()),
+      static_cast<long long>(response.total().sources()), response.ByteSizeLong(), best_ms);
+  return response.buckets_size() > 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"dyad-bench-query: state and helpers for the GetRelation benchmark (run.sh)"};
+  app.require_subcommand(1);
+  GenerateOptions options;
+  auto* generate = app.add_subcommand("generate", "write a dyad-query state directory");
+  generate->add_option("--state-dir", options.state_dir, "new directory to write")->required();
+  generate->add_option("--topic", options.topic, "topic recorded in the state")
+      ->capture_default_str();
+  generate->add_option("--data-dir", options.data_dir,
+                       "dyad's data/ (countries, CAMEO codes); default $DYAD_DATA_DIR or the "
+                       "source tree's");
+  generate->add_option("--countries", options.countries)
+      ->check(CLI::Range(2, 250))
+      ->capture_default_str();
+  generate->add_option("--first-day", options.first_day)->capture_default_str();
+  generate->add_option("--days", options.days)->check(CLI::Range(1, 20000))->capture_default_str();
+  generate->add_option("--events-per-day", options.events_per_day, "generated events per weekday")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  generate->add_option("--mentions-per-event", options.mentions_per_event, "mean")
+      ->check(CLI::Range(1.0, 100.0))
+      ->capture_default_str();
+  generate
+      ->add_option("--country-skew", options.country_skew,
+                   "Zipf exponent of country activity (0 = uniform)")
+      ->check(CLI::Range(0.0, 3.0))
+      ->capture_default_str();
+  generate->add_option("--seed", options.seed)->capture_default_str();
+  generate->add_option("--batch", options.batch, "mentions per WriteBatch")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_subcommand("broker", "run an embedded Kafka broker with an empty events topic");
+  auto* probe = app.add_subcommand("probe", "call GetRelation and describe the answer");
+  std::string server = "127.0.0.1:50052";
+  std::string source = "USA", target = "CHN", from = "2025-01-01", to = "2025-12-31";
+  probe->add_option("--server", server)->capture_default_str();
+  probe->add_option("--source", source)->capture_default_str();
+  probe->add_option("--target", target)->capture_default_str();
+  probe->add_option("--from", from)->capture_default_str();
+  probe->add_option("--to", to)->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  if (generate->parsed()) return Generate(options);
+  if (probe->parsed()) return Probe(server, source, target, from, to);
+  return Broker();
+}
