@@ -63,6 +63,8 @@ demo() {
 run_tests() {
   install_packages "${TEST_PACKAGES[@]}"
   build
+  # grpcurl and Python grpcio for the client tests (tests/clients), ghz for bench/query.
+  tests/clients/install-tools.sh "$BUILD"
   local started_broker=0
   if [ -z "${DYAD_TEST_KAFKA_BROKERS:-}" ]; then
     log "fetching and starting a real Apache Kafka broker (KRaft) for the kafka tests"
