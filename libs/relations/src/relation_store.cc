@@ -215,6 +215,16 @@ bool InsertSorted(std::vector<uint32_t>& set, uint32_t value) {
   return true;
 }
 
+// The first 8 bytes of `text`, big-endian: comparing keys orders strings as their bytes do, as far
+// as those 8 bytes go (equal keys: compare the strings).
+uint64_t OrderKey(std::string_view text) {
+  uint64_t key = 0;
+  for (std::size_t i = 0; i < 8; ++i) {
+    key = (key << 8) | (i < text.size() ? static_cast<unsigned char>(text[i]) : 0u);
+  }
+  return key;
+}
+
 // sum / n rounded to nearest, halves away from zero.
 int64_t RoundDiv(int64_t sum, int64_t n) {
   if (n <= 0) return 0;
@@ -461,6 +471,7 @@ struct RelationStore::State {
   Interner publishers;
   Interner bases;
   std::vector<std::string> base_names;  // CAMEO name of each interned base code
+  std::vector<uint64_t> base_keys;      // its first 8 bytes, big-endian: orders most codes
   Interner roots;
   absl::btree_map<std::string, ActorEntry, std::less<>> actors;
   int64_t dyads = 0;
@@ -863,6 +874,7 @@ class BucketBuilder {
     for (uint32_t i = 0; i < day.exemplar_count; ++i) {
       candidates_.push_back({day.exemplars[i].mentions, number, day.exemplars[i].id});
     }
+    ++parts_;
   }
   void AddEvent(const EventView& e) {
     ++sums_.events;
@@ -875,6 +887,7 @@ class BucketBuilder {
     articles_.push_back(e.articles);
     sources_.push_back(e.sources);
     candidates_.push_back({e.mentions, e.day, e.id});
+    parts_ += 2;  // not in rank order
   }
 
   int64_t events() const { return sums_.events; }
@@ -897,7 +910,7 @@ class BucketBuilder {
     for (const uint32_t id : roots_.touched()) {
       if (roots_.events(id) != 0) roots[state_.roots[id]] = roots_.events(id);
     }
-    KeepBest(candidates_);
+    if (parts_ > 1) KeepBest(candidates_);  // one day's exemplars are ranked already
     for (const Candidate& c : candidates_) out->add_event_ids(std::string(c.id));
     out->set_mentions(sums_.mentions);
     out->set_articles(DistinctCount(articles_));
@@ -908,6 +921,9 @@ class BucketBuilder {
     const auto better = [&](uint32_t a, uint32_t b) {
       if (codes_.events(a) != codes_.events(b)) return codes_.events(a) > codes_.events(b);
       if (codes_.mentions(a) != codes_.mentions(b)) return codes_.mentions(a) > codes_.mentions(b);
+      if (state_.base_keys[a] != state_.base_keys[b]) {
+        return state_.base_keys[a] < state_.base_keys[b];
+      }
       return state_.bases[a] < state_.bases[b];
     };
     const auto keep = std::min<std::size_t>(codes.size(), kMaxTopCodes);
@@ -932,6 +948,7 @@ class BucketBuilder {
     total.articles_.insert(total.articles_.end(), articles_.begin(), articles_.end());
     total.sources_.insert(total.sources_.end(), sources_.begin(), sources_.end());
     total.candidates_.insert(total.candidates_.end(), candidates_.begin(), candidates_.end());
+    total.parts_ += 2;
   }
 
   void Reset() {
@@ -941,6 +958,7 @@ class BucketBuilder {
     articles_.clear();
     sources_.clear();
     candidates_.clear();
+    parts_ = 0;
   }
 
  private:
@@ -952,6 +970,7 @@ class BucketBuilder {
   std::vector<Span> sources_;
   std::vector<Candidate> candidates_;
   std::vector<uint32_t> code_order_;  // scratch of Fill
+  int parts_ = 0;                     // > 1: the candidates need ranking
 };
 
 // Validates a limit field: 0 → `fallback`, else 1..max.
@@ -1128,6 +1147,7 @@ absl::StatusOr<bool> RelationStore::Apply(const dyad::v1::Event& event) {
   const uint32_t base_id = st.bases.Intern(base);
   if (st.bases.size() != bases_before) {
     st.base_names.push_back(names_ != nullptr ? names_->CodeName(base) : std::string());
+    st.base_keys.push_back(OrderKey(base));
   }
 
   // The dyad.

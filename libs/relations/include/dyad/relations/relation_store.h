@@ -51,28 +51,38 @@
 // unknown id. Queries given an `is_cancelled` callback check it while scanning (every 1024 steps
 // and between buckets) and return CANCELLED when it says so.
 //
-// Complexity. N mentions in the store, G events (groups) in one dyad-day, m mentions of one event,
-// S/T distinct source/target codes, k dyads matching the actor prefixes, d dyad-days in the range
-// over those dyads, b buckets, a the article/source ids behind the answer, P partners, C actor
-// codes:
-//   Apply:        O(log N + log S + log T + log D + log m + log G), D days of the dyad; a few
-//                 small sorted-vector inserts (the event's and the day's articles and sources).
-//   GetRelation:  without a filter: O(log S + log T + Σ_k log D + d + b + a) from the per-dyad-day
-//                 pre-aggregates (the day's totals, codes, exemplars, article and source ids);
-//                 never a scan of events or mentions. With root_codes / quad_classes: + the
-//                 events of those days (the day's groups). With min_confidence > 0 (the slow
-//                 path): + every mention of those days.
-//                 `a` comes from the distinct article and source counts: a bitmap over the id span
-//                 when it is dense, else a sort.
-//   TopPartners:  as GetRelation's total over the actor's dyads, + O(P log P).
-//   GetGraph:     as GetRelation's total over every dyad in the store with days in the range
-//                 (a scan of all dyads), + O(E log E) for E edges.
+// Pre-aggregates. Per dyad and day, and per country pair and day (codes cut to 3 characters:
+// the roll-up of all the dyads of two countries or organisations), Apply keeps the day's sums,
+// events per root code, events and mentions per base code, the sorted article and source ids and
+// the day's best kMaxExemplars events, all integers, updated in place (an event's old
+// contribution out, the new one in). GetRelation reads only these when it has no filter: from
+// the country pair's roll-up when both actors are exactly 3 characters ("USA", "PAK"), else from
+// every matching dyad.
+//
+// Complexity. N mentions in the store, G events in one dyad-day, m mentions of one event, D days
+// of one series, k dyads matching the actor prefixes, d days read (of the roll-ups or of the k
+// dyads) in the range, b buckets, a the article and source ids of those days, P partners, E
+// edges, C actor codes:
+//   Apply:        O(log N + log D + log m) plus inserts into small sorted vectors (the event's and
+//                 the two days' article and source ids: O(size of the day)) and amortised O(1)
+//                 hash lookups (mention id, event key, interned strings).
+//   GetRelation:  without a filter O(log C + d + b + a) (3-character actors: one or two roll-ups;
+//                 longer prefixes: + O(Σ_k log D) and a sort of the d days), never a scan of events
+//                 or mentions. With root_codes / quad_classes: + every event of those days. With
+//                 min_confidence > 0 (the slow path): + every mention of those days. Distinct
+//                 articles and sources: a per-thread bitmap over the interned ids, O(a). Most of
+//                 the time of a long answer goes to allocating its messages (see
+//                 GetRelationInto).
+//   TopPartners:  as GetRelation's total over the actor's dyads (or country pairs, for a
+//                 3-character actor, partner_code_length 3 and no filter), + O(P log P).
+//   GetGraph:     every series with days in the range: the country pairs at node_code_length 3
+//                 without a filter, else every dyad in the store; + O(E log E).
 //   ListEvents:   with source/target/actor filters, a k-way merge of the matching dyads' ordered
 //                 mention sets from the page cursor: O(k log k + n log k); without actor filters a
 //                 scan of the global ordered index from the cursor: O(log N + n). n is the page
 //                 size plus the mentions skipped by the code / quad-class / confidence filters.
 //   GetEvent:     O(1) lookup + O(m log m) to parse and order the event's mentions.
-//   ListActors:   O(log C + limit) for a code prefix; a name prefix scans the C names: O(C).
+//   ListActors:   O(C): a scan of the actor codes and their names, stopped at `limit` matches.
 #pragma once
 
 #include <cstdint>
