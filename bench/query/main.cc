@@ -6,23 +6,30 @@
 //             event, actor roles, CAMEO codes with their Goldstein scores and quad classes.
 //   broker    runs an embedded Kafka broker (librdkafka's mock cluster) with an empty events
 //             topic, so the real dyad-query binary can start on that state and serve it.
-//   probe     calls GetRelation once (the benchmark's request) and prints what came back.
+//   probe     calls GetRelation (the benchmark's request) and prints what came back.
+//   load      drives GetRelation with a C++ client (generated stubs, callback API) to compare
+//             with ghz: how much of a ghz number is the client.
 //
 //   cmake --preset release && cmake --build build/release --target dyad-bench-query dyad-query
 //   bench/query/run.sh        # generate, serve, ghz: the numbers in bench/README.md
 #include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dyad/core/dates.h"
@@ -347,6 +354,12 @@ int Broker() {
   return 0;
 }
 
+std::string fmt_rate(double rate) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "open loop at %.0f calls/s", rate);
+  return buffer;
+}
+
 int Probe(const std::string& server, const std::string& source, const std::string& target,
           const std::string& from, const std::string& to) {
   dyad::v1::GetRelationRequest request;
@@ -382,6 +395,139 @@ int Probe(const std::string& server, const std::string& source, const std::strin
       static_cast<long long>(response.total().articles()),
       static_cast<long long>(response.total().sources()), response.ByteSizeLong(), best_ms);
   return response.buckets_size() > 0 ? 0 : 1;
+}
+
+struct LoadOptions {
+  std::string server = "127.0.0.1:50052";
+  int connections = 4;
+  int concurrency = 50;
+  double rate = 0;  // calls/s; 0 = closed loop
+  double seconds = 20;
+};
+
+double CpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+// A load generator with generated C++ stubs and gRPC's callback API, for comparison with ghz:
+// closed loop (`concurrency` calls in flight, the next one issued from the completion) or open
+// loop (a call every 1/rate s on schedule, latency measured from the scheduled time, so a slow
+// server is not hidden by a client that waits; at most `concurrency` x 100 in flight). Every
+// response is parsed into GetRelationResponse, as a real client would.
+int Load(const LoadOptions& options, const dyad::v1::GetRelationRequest& request) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<std::unique_ptr<dyad::v1::RelationsService::Stub>> stubs;
+  for (int i = 0; i < options.connections; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection per channel
+    args.SetMaxReceiveMessageSize(64 << 20);
+    stubs.push_back(dyad::v1::RelationsService::NewStub(
+        grpc::CreateCustomChannel(options.server, grpc::InsecureChannelCredentials(), args)));
+  }
+  struct Call {
+    grpc::ClientContext context;
+    dyad::v1::GetRelationResponse response;
+    Clock::time_point scheduled;
+  };
+  std::mutex mu;
+  std::condition_variable idle;
+  std::vector<double> latencies_ms;
+  latencies_ms.reserve(1 << 20);
+  int64_t errors = 0, in_flight = 0, issued = 0;
+  std::string first_error;
+  std::atomic<bool> stop{false};
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::duration_cast<Clock::duration>(
+                               std::chrono::duration<double>(options.seconds));
+  std::function<void(Clock::time_point)> issue = [&](Clock::time_point scheduled) {
+    auto* call = new Call;
+    call->scheduled = scheduled;
+    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    int64_t n;
+    {
+      std::lock_guard lock(mu);
+      n = issued++;
+      ++in_flight;
+    }
+    stubs[static_cast<std::size_t>(n) % stubs.size()]->async()->GetRelation(
+        &call->context, &request, &call->response, [&, call](grpc::Status status) {
+          const auto done = Clock::now();
+          const bool measured = call->scheduled < end;
+          {
+            std::lock_guard lock(mu);
+            if (measured) {
+              if (status.ok()) {
+                latencies_ms.push_back(
+                    std::chrono::duration<double, std::milli>(done - call->scheduled).count());
+              } else {
+                if (errors++ == 0) first_error = status.error_message();
+              }
+            }
+            --in_flight;
+          }
+          delete call;
+          if (options.rate <= 0 && !stop.load() && done < end) {
+            issue(done);
+          } else {
+            idle.notify_all();
+          }
+        });
+  };
+  const double cpu_before = CpuSeconds();
+  if (options.rate <= 0) {
+    for (int i = 0; i < options.concurrency; ++i) issue(Clock::now());
+  } else {
+    const auto interval = std::chrono::duration<double>(1.0 / options.rate);
+    int64_t skipped = 0;
+    for (int64_t i = 0;; ++i) {
+      const auto at = start + std::chrono::duration_cast<Clock::duration>(interval * i);
+      if (at >= end) break;
+      std::this_thread::sleep_until(at);
+      bool full;
+      {
+        std::lock_guard lock(mu);
+        full = in_flight >= int64_t{options.concurrency} * 100;
+      }
+      if (full) {
+        ++skipped;  // counted as errors below: the server is that far behind
+        continue;
+      }
+      issue(at);
+    }
+    std::lock_guard lock(mu);
+    errors += skipped;
+  }
+  std::this_thread::sleep_until(end);
+  stop.store(true);
+  {
+    std::unique_lock lock(mu);
+    idle.wait_for(lock, std::chrono::seconds(30), [&] { return in_flight == 0; });
+  }
+  const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+  const double cpu = CpuSeconds() - cpu_before;
+  std::lock_guard lock(mu);
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  auto pct = [&](double p) {
+    if (latencies_ms.empty()) return std::nan("");
+    const auto rank =
+        static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(latencies_ms.size())));
+    return latencies_ms[std::max<std::size_t>(rank, 1) - 1];
+  };
+  const double ok = static_cast<double>(latencies_ms.size());
+  std::printf(
+      "%s: %zu calls in %.1f s = %.0f calls/s; p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max "
+      "%.1f ms; errors %lld%s%s; client CPU %.1f s = %.3f ms per call\n",
+      options.rate > 0 ? fmt_rate(options.rate).c_str() : "closed loop", latencies_ms.size(),
+      options.seconds, ok / options.seconds, pct(50), pct(99), pct(99.9),
+      latencies_ms.empty() ? std::nan("") : latencies_ms.back(), static_cast<long long>(errors),
+      first_error.empty() ? "" : " (first: ",
+      first_error.empty() ? "" : (first_error + ")").c_str(), cpu,
+      ok > 0 ? 1000.0 * cpu / ok : std::nan(""));
+  (void)wall;
+  return errors == 0 && !latencies_ms.empty() ? 0 : 1;
 }
 
 }  // namespace
@@ -426,7 +572,35 @@ int main(int argc, char** argv) {
   probe->add_option("--target", target)->capture_default_str();
   probe->add_option("--from", from)->capture_default_str();
   probe->add_option("--to", to)->capture_default_str();
+  auto* load = app.add_subcommand("load", "drive GetRelation with a C++ client (compare ghz)");
+  LoadOptions load_options;
+  load->add_option("--server", load_options.server)->capture_default_str();
+  load->add_option("--source", source)->capture_default_str();
+  load->add_option("--target", target)->capture_default_str();
+  load->add_option("--from", from)->capture_default_str();
+  load->add_option("--to", to)->capture_default_str();
+  load->add_option("--connections", load_options.connections)
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  load->add_option("--concurrency", load_options.concurrency, "calls in flight (closed loop)")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  load->add_option("--rate", load_options.rate, "calls/s on a fixed schedule (0: closed loop)")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
+  load->add_option("--seconds", load_options.seconds)
+      ->check(CLI::Range(1.0, 3600.0))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (load->parsed()) {
+    dyad::v1::GetRelationRequest request;
+    request.set_source(source);
+    request.set_target(target);
+    request.set_from(from);
+    request.set_to(to);
+    request.set_bucket(dyad::v1::BUCKET_DAY);
+    return Load(load_options, request);
+  }
   if (generate->parsed()) return Generate(options);
   if (probe->parsed()) return Probe(server, source, target, from, to);
   return Broker();

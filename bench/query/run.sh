@@ -10,7 +10,7 @@
 #   DYAD_BENCH_STATE    the state directory (default $BUILD/bench/query/state): generated when
 #                       missing, reused otherwise (delete it after changing the generator)
 #   DYAD_BENCH_NO_BUILD=1  use the binaries as they are
-#   DURATION (20s), CONCURRENCY (50), CONNECTIONS (4), RATE (5000), DYAD (USA CHN), FROM/TO
+#   DURATION (20s, whole seconds), CONCURRENCY (50), CONNECTIONS (4), RATE (5000), DYAD (USA CHN), FROM/TO
 #   (2025-01-01 / 2025-12-31), GENERATE_ARGS (extra flags for `dyad-bench-query generate`),
 #   SERVER_CPUS / CLIENT_CPUS (taskset CPU lists to pin dyad-query and ghz; default: unpinned)
 #
@@ -19,8 +19,9 @@
 # broker (`dyad-bench-query broker`: an empty events topic) and dyad-query on that state; probe
 # one call; then ghz with the .proto files: (a) closed loop, CONCURRENCY calls in flight, no rate
 # limit, for DURATION; (b) open loop at RATE calls/s for DURATION. Percentiles are computed here
-# from ghz's per-call details (ghz's own list stops at p99). Results go to stdout and to
-# $BUILD/bench/query/results/<UTC time>/ (ghz JSON, summary).
+# from ghz's per-call details (ghz's own list stops at p99). Then the same two runs with
+# `dyad-bench-query load`, a C++ client, to tell the service's cost from ghz's. Results go to
+# stdout and to $BUILD/bench/query/results/<UTC time>/ (ghz JSON, summary).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -84,9 +85,11 @@ fi
 OUT=$BUILD/bench/query/results/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
 PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+cleanup() {  # dyad-query first, then the broker it reads from
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${PIDS[i]}" 2>/dev/null || true
+    wait "${PIDS[i]}" 2>/dev/null || true
+  done
 }
 trap cleanup EXIT
 
@@ -151,11 +154,15 @@ def pct(p):
     if not ok: return float("nan")
     return ok[max(0, math.ceil(p / 100.0 * len(ok)) - 1)] / 1e6  # nearest rank
 total_s = report["total"] / 1e9
-errors = sum(n for code, n in report.get("statusCodeDistribution", {}).items() if code != "OK")
+# ghz cancels the calls in flight when the duration ends; they are not the server's errors.
+at_end = ("use of closed network connection", "context canceled", "the client connection is closing")
+errors = sum(1 for d in details if d.get("status") != "OK" and not any(m in d.get("error", "") for m in at_end))
+cut = sum(1 for d in details if d.get("status") != "OK") - errors
 cpu = ticks / clk
 print(f"{name}: {report['count']} calls in {total_s:.1f} s = {report['rps']:.0f} calls/s; "
       f"p50 {pct(50):.2f} ms, p99 {pct(99):.2f} ms, p99.9 {pct(99.9):.2f} ms, max "
-      f"{(ok[-1] / 1e6 if ok else float('nan')):.1f} ms; errors {errors}; dyad-query CPU "
+      f"{(ok[-1] / 1e6 if ok else float('nan')):.1f} ms; errors {errors} (+{cut} cut off at the end); "
+      f"dyad-query CPU "
       f"{cpu:.1f} s = {1000 * cpu / max(1, report['count']):.3f} ms per call")
 EOF
 }
@@ -169,5 +176,20 @@ EOF
   cat "$OUT/probe.txt"
   run_ghz max-throughput -c "$CONCURRENCY"
   run_ghz fixed-rate -c "$CONCURRENCY" -r "$RATE"
+  # The same two runs with a C++ client (generated stubs, callback API, every response parsed):
+  # what the service does when the client costs less than ghz.
+  run_load() {
+    local name=$1 before after
+    shift
+    before=$(cpu_ticks)
+    # shellcheck disable=SC2046
+    $(pin "${CLIENT_CPUS:-}") "$BENCH_BIN" load --server "$ADDRESS" --source "$SOURCE" \
+      --target "$TARGET" --from "$FROM" --to "$TO" --connections "$CONNECTIONS" \
+      --seconds "${DURATION%s}" "$@" | sed "s/^/$name (C++ client), /" | tr -d '\n'
+    after=$(cpu_ticks)
+    awk -v t="$((after - before))" -v hz="$CLK_TCK" 'BEGIN {printf "; dyad-query CPU %.1f s\n", t / hz}'
+  }
+  run_load max-throughput --concurrency "$CONCURRENCY" || true
+  run_load fixed-rate --concurrency "$CONCURRENCY" --rate "$RATE" || true
 } | tee "$OUT/summary.txt"
 log "results in $OUT"
