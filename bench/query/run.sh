@@ -11,8 +11,11 @@
 #                       missing, reused otherwise (delete it after changing the generator)
 #   DYAD_BENCH_NO_BUILD=1  use the binaries as they are
 #   DURATION (20s, whole seconds), CONCURRENCY (50), CONNECTIONS (4), RATE (5000), DYAD (USA CHN), FROM/TO
-#   (2025-01-01 / 2025-12-31), GENERATE_ARGS (extra flags for `dyad-bench-query generate`),
+#   (2025-01-01 / 2025-12-31), BUCKET (day; week, month, year), GENERATE_ARGS (extra flags for `dyad-bench-query generate`),
 #   SERVER_CPUS / CLIENT_CPUS (taskset CPU lists to pin dyad-query and ghz; default: unpinned)
+#   DYAD_BENCH_KEEP=1   leave dyad-query and the broker running (their pids are printed), and
+#   DYAD_BENCH_SERVER=HOST:PORT DYAD_BENCH_SERVER_PID=PID  measure that server instead of starting
+#                       one: for more requests (DYAD, BUCKET) without loading the state again
 #
 # Steps: build dyad-query and dyad-bench-query; install ghz (Go module proxy, pinned below, into
 # $BUILD/tools/bin like tests/clients/install-tools.sh); generate the state; start an embedded
@@ -35,6 +38,7 @@ RATE=${RATE:-5000}
 read -r SOURCE TARGET <<<"${DYAD:-USA CHN}"
 FROM=${FROM:-2025-01-01}
 TO=${TO:-2025-12-31}
+BUCKET=${BUCKET:-day}
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -107,28 +111,39 @@ wait_line() {
 
 pin() { if [ -n "${1:-}" ]; then echo "taskset -c $1"; fi; }
 
-"$BENCH_BIN" broker >"$OUT/broker.log" 2>&1 &
-PIDS+=($!)
-BROKERS=$(wait_line "$OUT/broker.log" 'listening on' "${PIDS[-1]}" 30 | awk '{print $NF}')
+if [ -n "${DYAD_BENCH_SERVER:-}" ]; then
+  # A dyad-query started earlier (e.g. by a previous run with DYAD_BENCH_KEEP=1): measure it as it
+  # is. DYAD_BENCH_SERVER_PID gives its pid for the CPU accounting.
+  ADDRESS=$DYAD_BENCH_SERVER
+  QUERY_PID=${DYAD_BENCH_SERVER_PID:?give DYAD_BENCH_SERVER_PID with DYAD_BENCH_SERVER}
+else
+  "$BENCH_BIN" broker >"$OUT/broker.log" 2>&1 &
+  PIDS+=($!)
+  BROKERS=$(wait_line "$OUT/broker.log" 'listening on' "${PIDS[-1]}" 30 | awk '{print $NF}')
 
-log "starting dyad-query on $STATE (loading it takes a while)"
-LOAD_START=$(date +%s.%N)
-# shellcheck disable=SC2046
-$(pin "${SERVER_CPUS:-}") "$QUERY_BIN" --brokers "$BROKERS" --state-dir "$STATE" \
-  --listen 127.0.0.1:0 --log-level warn >"$OUT/query.log" 2>&1 &
-PIDS+=($!)
-QUERY_PID=${PIDS[-1]}
-ADDRESS=$(wait_line "$OUT/query.log" 'dyad-query listening on' "$QUERY_PID" 1800 | awk '{print $NF}')
-LOAD_END=$(date +%s.%N)
-wait_line "$OUT/query.log" 'dyad-query caught up' "$QUERY_PID" 300 >/dev/null
-RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/$QUERY_PID/status")
-log "dyad-query at $ADDRESS: listening after $(awk "BEGIN {printf \"%.1f\", $LOAD_END - $LOAD_START}") s, RSS $((RSS_KB / 1024)) MB"
+  log "starting dyad-query on $STATE (loading it takes a while)"
+  LOAD_START=$(date +%s.%N)
+  # shellcheck disable=SC2046
+  $(pin "${SERVER_CPUS:-}") "$QUERY_BIN" --brokers "$BROKERS" --state-dir "$STATE" \
+    --listen 127.0.0.1:0 --log-level warn >"$OUT/query.log" 2>&1 &
+  PIDS+=($!)
+  QUERY_PID=${PIDS[-1]}
+  ADDRESS=$(wait_line "$OUT/query.log" 'dyad-query listening on' "$QUERY_PID" 1800 | awk '{print $NF}')
+  LOAD_END=$(date +%s.%N)
+  wait_line "$OUT/query.log" 'dyad-query caught up' "$QUERY_PID" 300 >/dev/null
+  RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/$QUERY_PID/status")
+  log "dyad-query at $ADDRESS: listening after $(awk "BEGIN {printf \"%.1f\", $LOAD_END - $LOAD_START}") s, RSS $((RSS_KB / 1024)) MB"
+  if [ "${DYAD_BENCH_KEEP:-0}" = 1 ]; then
+    log "keeping dyad-query (pid $QUERY_PID) and the broker running: DYAD_BENCH_SERVER=$ADDRESS DYAD_BENCH_SERVER_PID=$QUERY_PID"
+    PIDS=()
+  fi
+fi
 
 "$BENCH_BIN" probe --server "$ADDRESS" --source "$SOURCE" --target "$TARGET" --from "$FROM" \
-  --to "$TO" | tee "$OUT/probe.txt"
+  --to "$TO" --bucket "$BUCKET" | tee "$OUT/probe.txt"
 
-REQUEST=$(printf '{"source":"%s","target":"%s","from":"%s","to":"%s","bucket":"BUCKET_DAY"}' \
-  "$SOURCE" "$TARGET" "$FROM" "$TO")
+REQUEST=$(printf '{"source":"%s","target":"%s","from":"%s","to":"%s","bucket":"BUCKET_%s"}' \
+  "$SOURCE" "$TARGET" "$FROM" "$TO" "$(tr '[:lower:]' '[:upper:]' <<<"$BUCKET")")
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$QUERY_PID/stat"; }
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -184,7 +199,7 @@ EOF
     before=$(cpu_ticks)
     # shellcheck disable=SC2046
     $(pin "${CLIENT_CPUS:-}") "$BENCH_BIN" load --server "$ADDRESS" --source "$SOURCE" \
-      --target "$TARGET" --from "$FROM" --to "$TO" --connections "$CONNECTIONS" \
+      --target "$TARGET" --from "$FROM" --to "$TO" --bucket "$BUCKET" --connections "$CONNECTIONS" \
       --seconds "${DURATION%s}" "$@" | sed "s/^/$name (C++ client), /" | tr -d '\n'
     after=$(cpu_ticks)
     awk -v t="$((after - before))" -v hz="$CLK_TCK" 'BEGIN {printf "; dyad-query CPU %.1f s\n", t / hz}'
