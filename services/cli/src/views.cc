@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "dyad/core/dates.h"
+#include "dyad/relations/relation_store.h"
 
 namespace dyad::cli {
 namespace {
@@ -228,37 +229,6 @@ int DisplayWidth(std::string_view text) {
   return width;
 }
 
-int64_t BucketStartDay(int64_t day, Bucket bucket) {
-  switch (bucket) {
-    case dyad::v1::BUCKET_WEEK:
-      return day - core::Weekday(day);
-    case dyad::v1::BUCKET_MONTH: {
-      const auto civil = core::CivilFromDays(day);
-      return core::DaysFromCivil({civil.year, civil.month, 1});
-    }
-    case dyad::v1::BUCKET_YEAR:
-      return core::DaysFromCivil({core::CivilFromDays(day).year, 1, 1});
-    default:
-      return day;
-  }
-}
-
-int64_t NextBucketStart(int64_t start, Bucket bucket) {
-  switch (bucket) {
-    case dyad::v1::BUCKET_WEEK:
-      return start + 7;
-    case dyad::v1::BUCKET_MONTH: {
-      const auto civil = core::CivilFromDays(start);
-      return civil.month == 12 ? core::DaysFromCivil({civil.year + 1, 1, 1})
-                               : core::DaysFromCivil({civil.year, civil.month + 1, 1});
-    }
-    case dyad::v1::BUCKET_YEAR:
-      return core::DaysFromCivil({core::CivilFromDays(start).year + 1, 1, 1});
-    default:
-      return start + 1;
-  }
-}
-
 std::string BucketWord(Bucket bucket) {
   switch (bucket) {
     case dyad::v1::BUCKET_WEEK:
@@ -321,7 +291,7 @@ std::string RenderRelationChart(const dyad::v1::GetRelationResponse& relation, B
   for (const auto& b : relation.buckets()) {
     const auto date = core::ParseIsoDate(b.start());
     if (!date) continue;
-    auto& slot = counts[BucketStartDay(core::DaysFromCivil(*date), bucket)];
+    auto& slot = counts[relations::BucketStart(core::DaysFromCivil(*date), bucket)];
     slot.first += Cooperation(b);
     slot.second += Conflict(b);
   }
@@ -330,13 +300,13 @@ std::string RenderRelationChart(const dyad::v1::GetRelationResponse& relation, B
   int64_t first = counts.begin()->first;
   int64_t last = counts.rbegin()->first;
   if (const auto date = core::ParseIsoDate(from)) {
-    first = std::min(first, BucketStartDay(core::DaysFromCivil(*date), bucket));
+    first = std::min(first, relations::BucketStart(core::DaysFromCivil(*date), bucket));
   }
   if (const auto date = core::ParseIsoDate(to)) {
-    last = std::max(last, BucketStartDay(core::DaysFromCivil(*date), bucket));
+    last = std::max(last, relations::BucketStart(core::DaysFromCivil(*date), bucket));
   }
   std::vector<int64_t> slots;
-  for (int64_t start = first; start <= last; start = NextBucketStart(start, bucket)) {
+  for (int64_t start = first; start <= last; start = relations::BucketEnd(start, bucket) + 1) {
     slots.push_back(start);
   }
   const int64_t n = static_cast<int64_t>(slots.size());

@@ -70,12 +70,6 @@ std::string Sanitize(std::string_view text);
 // Terminal columns `text` takes: its UTF-8 code points (every one counted as one column).
 int DisplayWidth(std::string_view text);
 
-// The first day (days since 1970-01-01) of the bucket holding `day`: ISO week (Monday), month,
-// year; the day itself for BUCKET_DAY / BUCKET_UNSPECIFIED.
-int64_t BucketStartDay(int64_t day, dyad::v1::Bucket bucket);
-// The first day of the bucket after the one starting at `start`.
-int64_t NextBucketStart(int64_t start, dyad::v1::Bucket bucket);
-
 // "day", "week", ... (the unit word of a bucket, for titles).
 std::string BucketWord(dyad::v1::Bucket bucket);
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dyad/core/dates.h"
+#include "dyad/relations/relation_store.h"
 #include "src/query_args.h"
 
 namespace dyad::cli {
@@ -220,14 +221,17 @@ TEST(RelationChart, NoBucketsNoChart) {
             "no events to chart\n");
 }
 
+// The chart steps through buckets with the store's own bucket arithmetic.
 TEST(Buckets, StartsAndSteps) {
+  using dyad::relations::BucketEnd;
+  using dyad::relations::BucketStart;
   // 2025-01-01 is a Wednesday: its ISO week starts on Monday 2024-12-30.
-  EXPECT_EQ(BucketStartDay(Day("2025-01-01"), dyad::v1::BUCKET_WEEK), Day("2024-12-30"));
-  EXPECT_EQ(NextBucketStart(Day("2024-12-30"), dyad::v1::BUCKET_WEEK), Day("2025-01-06"));
-  EXPECT_EQ(BucketStartDay(Day("2024-02-29"), dyad::v1::BUCKET_MONTH), Day("2024-02-01"));
-  EXPECT_EQ(NextBucketStart(Day("2024-12-01"), dyad::v1::BUCKET_MONTH), Day("2025-01-01"));
-  EXPECT_EQ(NextBucketStart(Day("2024-01-01"), dyad::v1::BUCKET_YEAR), Day("2025-01-01"));
-  EXPECT_EQ(BucketStartDay(Day("2024-07-09"), dyad::v1::BUCKET_UNSPECIFIED), Day("2024-07-09"));
+  EXPECT_EQ(BucketStart(Day("2025-01-01"), dyad::v1::BUCKET_WEEK), Day("2024-12-30"));
+  EXPECT_EQ(BucketEnd(Day("2024-12-30"), dyad::v1::BUCKET_WEEK) + 1, Day("2025-01-06"));
+  EXPECT_EQ(BucketStart(Day("2024-02-29"), dyad::v1::BUCKET_MONTH), Day("2024-02-01"));
+  EXPECT_EQ(BucketEnd(Day("2024-12-01"), dyad::v1::BUCKET_MONTH) + 1, Day("2025-01-01"));
+  EXPECT_EQ(BucketEnd(Day("2024-01-01"), dyad::v1::BUCKET_YEAR) + 1, Day("2025-01-01"));
+  EXPECT_EQ(BucketStart(Day("2024-07-09"), dyad::v1::BUCKET_UNSPECIFIED), Day("2024-07-09"));
 }
 
 TEST(Sanitize, ControlsAndBadUtf8NeverReachTheTerminal) {
