@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> kafka_config;
   std::string log_level = "info";
   std::string data_dir;
+  int relation_cache_mb = 256;
   app.add_option("--brokers", options.client.brokers, "Kafka bootstrap servers")
       ->envname("DYAD_BROKERS");
   app.add_option("--kafka-config", kafka_config,
@@ -52,6 +53,10 @@ int main(int argc, char** argv) {
                  "PEM CA bundle: require client certificates signed by it (mutual TLS; needs "
                  "--tls-cert and --tls-key)")
       ->envname("DYAD_QUERY_TLS_CLIENT_CA");
+  app.add_option("--relation-cache-mb", relation_cache_mb,
+                 "MiB of serialised GetRelation answers kept for repeated requests; 0 = none")
+      ->envname("DYAD_QUERY_RELATION_CACHE_MB")
+      ->check(CLI::Range(0, 1 << 20));
   app.add_option("--max-watchers", options.max_watchers,
                  "Concurrent WatchEvents streams; more get RESOURCE_EXHAUSTED")
       ->envname("DYAD_QUERY_MAX_WATCHERS")
@@ -79,6 +84,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   options.client.properties = *properties;
+  options.service.relation_cache_bytes = static_cast<std::size_t>(relation_cache_mb) << 20;
   auto names = dyad::relations::Names::Load(data_dir);
   if (!names.ok()) {
     std::fprintf(stderr,

@@ -447,6 +447,7 @@ struct GroupKey {
 // USAGOV → PAKGOV, USAMIL → PAK, ...
 struct Rollup {
   absl::btree_map<int64_t, Summary> days;
+  int64_t mentions = 0;  // applied to this pair so far: its part of RelationVersion
 };
 
 struct ActorEntry {
@@ -488,6 +489,24 @@ const Rollup* FindRollup(const State& st, std::string_view a, std::string_view b
   if (sources == st.by_country.end()) return nullptr;
   const auto targets = sources->second.find(b);
   return targets == sources->second.end() ? nullptr : &targets->second;
+}
+
+// RelationStore::RelationVersion of validated, upper-cased prefixes. Actor codes start with their
+// country (or organisation) code, so prefixes of 3 characters or more fall in one country pair
+// per direction, whose roll-up counts the mentions applied to it; shorter prefixes use the
+// store's mention count. Both only grow, and so does their sum.
+uint64_t VersionOf(const State& st, std::string_view source, std::string_view target,
+                   bool both_directions) {
+  if (source.size() < kCountryLength || target.size() < kCountryLength) {
+    return st.mentions.size();
+  }
+  const auto pair_mentions = [&](std::string_view a, std::string_view b) -> uint64_t {
+    const Rollup* r = FindRollup(st, a.substr(0, kCountryLength), b.substr(0, kCountryLength));
+    return r == nullptr ? 0 : static_cast<uint64_t>(r->mentions);
+  };
+  uint64_t version = pair_mentions(source, target);
+  if (both_directions) version += pair_mentions(target, source);
+  return version;
 }
 
 // Dyads matching the prefixes in either or both directions, each once.
@@ -893,8 +912,9 @@ class BucketBuilder {
   int64_t events() const { return sums_.events; }
   const Sums& sums() const { return sums_; }
 
-  // Writes the bucket; `start` empty for totals.
-  void Fill(std::string start, dyad::v1::RelationBucket* out) {
+  // Writes the bucket; `start` empty for totals. Without `details` only the numbers (see
+  // RELATION_DETAIL_COUNTS).
+  void Fill(std::string start, bool details, dyad::v1::RelationBucket* out) {
     out->set_start(std::move(start));
     out->set_events(sums_.events);
     out->set_verbal_cooperation(sums_.quad[0]);
@@ -906,15 +926,16 @@ class BucketBuilder {
     out->set_tone_mean(sums_.mentions > 0 ? static_cast<double>(sums_.tone) / kMicros /
                                                 static_cast<double>(sums_.mentions)
                                           : 0.0);
+    out->set_mentions(sums_.mentions);
+    out->set_articles(DistinctCount(articles_));
+    out->set_sources(DistinctCount(sources_));
+    if (parts_ > 1) KeepBest(candidates_);  // one day's exemplars are ranked already
+    if (!details) return;
     auto& roots = *out->mutable_root_codes();
     for (const uint32_t id : roots_.touched()) {
       if (roots_.events(id) != 0) roots[state_.roots[id]] = roots_.events(id);
     }
-    if (parts_ > 1) KeepBest(candidates_);  // one day's exemplars are ranked already
     for (const Candidate& c : candidates_) out->add_event_ids(std::string(c.id));
-    out->set_mentions(sums_.mentions);
-    out->set_articles(DistinctCount(articles_));
-    out->set_sources(DistinctCount(sources_));
     // Top codes: most events, then most mentions, then by code.
     std::vector<uint32_t>& codes = code_order_;
     codes.assign(codes_.touched().begin(), codes_.touched().end());
@@ -1206,10 +1227,10 @@ absl::StatusOr<bool> RelationStore::Apply(const dyad::v1::Event& event) {
   // The day's pre-aggregates, of the dyad and of its country pair: the event's old contribution
   // out, the new one in (integers, so exact in any order).
   day.summary.Update(change, m);
-  Summary& country_day = st.by_country[place->source.substr(0, kCountryLength)]
-                                      [place->target.substr(0, kCountryLength)]
-                                          .days[place->day];
-  country_day.Update(change, m);
+  Rollup& country_pair = st.by_country[place->source.substr(0, kCountryLength)]
+                                      [place->target.substr(0, kCountryLength)];
+  ++country_pair.mentions;
+  country_pair.days[place->day].Update(change, m);
 
   const EventKey key{place->day, m.id};
   series.keys.insert(key);
@@ -1226,7 +1247,8 @@ absl::StatusOr<dyad::v1::GetRelationResponse> RelationStore::GetRelation(
 
 absl::Status RelationStore::GetRelationInto(const dyad::v1::GetRelationRequest& request,
                                             dyad::v1::GetRelationResponse* out,
-                                            const CancelledFn& is_cancelled) const {
+                                            const CancelledFn& is_cancelled,
+                                            uint64_t* version) const {
   out->Clear();
   auto source = ActorPrefix("source", request.source(), /*required=*/true);
   if (!source.ok()) return source.status();
@@ -1241,6 +1263,12 @@ absl::Status RelationStore::GetRelationInto(const dyad::v1::GetRelationRequest& 
   }
   auto filter = ParseFilter(request.filter());
   if (!filter.ok()) return filter.status();
+  if (!dyad::v1::RelationDetail_IsValid(request.detail())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("detail ", static_cast<int>(request.detail()),
+                     " is unknown; use RELATION_DETAIL_FULL or RELATION_DETAIL_COUNTS"));
+  }
+  const bool details = request.detail() != dyad::v1::RELATION_DETAIL_COUNTS;
   const Bucket bucket = request.bucket();
   const auto cancelled = [&] { return is_cancelled && is_cancelled(); };
   const auto cancel_error = [] {
@@ -1296,13 +1324,23 @@ absl::Status RelationStore::GetRelationInto(const dyad::v1::GetRelationRequest& 
       VisitDay(days[i], *filter, scratch, acc);
     }
     if (acc.events() > 0) {
-      acc.Fill(IsoDay(start), response.add_buckets());
+      acc.Fill(IsoDay(start), details, response.add_buckets());
       acc.AddTo(total);
     }
     acc.Reset();
   }
-  total.Fill(std::string(), response.mutable_total());
+  total.Fill(std::string(), /*details=*/true, response.mutable_total());
+  if (version != nullptr) *version = VersionOf(st, *source, *target, request.both_directions());
   return absl::OkStatus();
+}
+
+std::optional<uint64_t> RelationStore::RelationVersion(
+    const dyad::v1::GetRelationRequest& request) const {
+  auto source = ActorPrefix("source", request.source(), /*required=*/true);
+  auto target = ActorPrefix("target", request.target(), /*required=*/true);
+  if (!source.ok() || !target.ok()) return std::nullopt;
+  auto lock = ReadLock();
+  return VersionOf(*state_, *source, *target, request.both_directions());
 }
 
 absl::StatusOr<dyad::v1::TopPartnersResponse> RelationStore::TopPartners(
@@ -1348,7 +1386,7 @@ absl::StatusOr<dyad::v1::TopPartnersResponse> RelationStore::TopPartners(
       dyad::v1::Partner& p = found.emplace_back();
       p.set_actor(partner);
       if (names_ != nullptr) p.set_name(names_->ActorName(partner));
-      acc.Fill(std::string(), p.mutable_totals());
+      acc.Fill(std::string(), /*details=*/true, p.mutable_totals());
     }
     acc.Reset();
     return !cancelled();

@@ -1,7 +1,12 @@
 #include <spdlog/spdlog.h>
 
+#include <google/protobuf/arena.h>
+
 #include <chrono>
+#include <cstdint>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "dyad/query/query.h"
 #include "dyad/query/watch.h"
@@ -11,6 +16,13 @@ namespace {
 
 bool DeadlinePassed(const grpc::CallbackServerContext& context) {
   return context.deadline() <= std::chrono::system_clock::now();
+}
+
+// Parses a raw request; false when it is not a valid `message`.
+bool ParseRaw(const grpc::ByteBuffer& in, google::protobuf::MessageLite& message) {
+  grpc::Slice slice;
+  if (!in.DumpToSingleSlice(&slice).ok()) return false;
+  return message.ParseFromArray(slice.begin(), static_cast<int>(slice.size()));
 }
 
 // The call's status when the caller is gone (cancelled, or past its deadline); OK otherwise.
@@ -196,15 +208,70 @@ class WatchReactor final : public grpc::ServerWriteReactor<dyad::v1::WatchEvents
 
 RelationsService::RelationsService(const relations::RelationStore& store, WatchHub& watch_hub,
                                    RelationsServiceOptions options)
-    : store_(store), watch_hub_(watch_hub), options_(std::move(options)) {}
+    : store_(store),
+      watch_hub_(watch_hub),
+      options_(std::move(options)),
+      relation_cache_(options_.relation_cache_bytes) {}
 
 grpc::ServerUnaryReactor* RelationsService::GetRelation(grpc::CallbackServerContext* context,
-                                                        const dyad::v1::GetRelationRequest* request,
-                                                        dyad::v1::GetRelationResponse* response) {
-  return Answer(context, response, options_.before_query, abandoned_calls_,
-                [&](const relations::CancelledFn& cancelled) {
-                  return store_.GetRelation(*request, cancelled);
-                });
+                                                        const grpc::ByteBuffer* request,
+                                                        grpc::ByteBuffer* response) {
+  auto* reactor = context->DefaultReactor();
+  if (options_.before_query) options_.before_query();
+  grpc::Status status = AbandonedStatus(*context);
+  if (status.ok()) status = AnswerRelation(*context, *request, *response);
+  if (status.error_code() == grpc::StatusCode::CANCELLED ||
+      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    abandoned_calls_.fetch_add(1);
+  }
+  reactor->Finish(status);
+  return reactor;
+}
+
+grpc::Status RelationsService::AnswerRelation(grpc::CallbackServerContext& context,
+                                              const grpc::ByteBuffer& in, grpc::ByteBuffer& out) {
+  dyad::v1::GetRelationRequest request;
+  if (!ParseRaw(in, request)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "the request is not a dyad.v1.GetRelationRequest (it does not parse; "
+                        "string fields must be UTF-8)");
+  }
+  request.DiscardUnknownFields();
+  const bool use_cache = options_.relation_cache_bytes > 0;
+  std::string key;
+  if (use_cache) {
+    key = request.SerializeAsString();
+    if (const auto version = store_.RelationVersion(request)) {
+      if (auto hit = relation_cache_.Find(key, *version)) {
+        out = grpc::ByteBuffer(&*hit, 1);
+        return grpc::Status::OK;
+      }
+    }
+  }
+  // The answer's messages and strings come from the arena (freed at once at the end), its
+  // first block from this thread's scratch, so a typical answer allocates nothing on the heap.
+  thread_local std::vector<char> first_block(std::size_t{256} << 10);
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.initial_block = first_block.data();
+  arena_options.initial_block_size = first_block.size();
+  arena_options.max_block_size = std::size_t{4} << 20;
+  google::protobuf::Arena arena(arena_options);
+  auto* response = google::protobuf::Arena::CreateMessage<dyad::v1::GetRelationResponse>(&arena);
+  uint64_t version = 0;
+  const absl::Status built = store_.GetRelationInto(
+      request, response,
+      [&context] { return context.IsCancelled() || DeadlinePassed(context); }, &version);
+  if (!built.ok()) {
+    if (built.code() == absl::StatusCode::kCancelled) {
+      if (grpc::Status gone = AbandonedStatus(context); !gone.ok()) return gone;
+    }
+    return ToGrpc(built);
+  }
+  grpc::Slice bytes(response->ByteSizeLong());
+  response->SerializeWithCachedSizesToArray(const_cast<uint8_t*>(bytes.begin()));
+  if (use_cache) relation_cache_.Insert(std::move(key), version, bytes);
+  out = grpc::ByteBuffer(&bytes, 1);
+  return grpc::Status::OK;
 }
 
 grpc::ServerUnaryReactor* RelationsService::TopPartners(grpc::CallbackServerContext* context,

@@ -198,18 +198,30 @@ class RelationStore {
   // one event, oldest first, `start` = the bucket's first day (also when `from` cuts into it),
   // and the totals over the range. An event counts in the bucket of its day. INVALID_ARGUMENT
   // for an empty or non-alphanumeric actor, a malformed date, from > to, a range longer than
-  // kMaxRangeYears, an unknown bucket, or a bad filter (a root code that is not 2 digits, a quad
-  // class outside 1..4, min_confidence outside 0..1 or NaN, more than kMaxFilterCodes entries).
-  // CANCELLED when `is_cancelled` says so.
+  // kMaxRangeYears, an unknown bucket or detail, or a bad filter (a root code that is not 2
+  // digits, a quad class outside 1..4, min_confidence outside 0..1 or NaN, more than
+  // kMaxFilterCodes entries). CANCELLED when `is_cancelled` says so. With RELATION_DETAIL_COUNTS
+  // the buckets carry only their numbers (the total everything).
   absl::StatusOr<dyad::v1::GetRelationResponse> GetRelation(
       const dyad::v1::GetRelationRequest& request, const CancelledFn& is_cancelled = {}) const;
   // The same answer written into `*response` (cleared first; on error it holds a partial answer).
   // Most of a long answer's cost is allocating its messages and strings: a response on a
   // google::protobuf::Arena (e.g. gRPC's callback API with an arena message allocator) takes
   // them from the arena instead of the heap, about twice as fast for a year of daily buckets.
+  // `version`, when given, receives RelationVersion(request) of the state the answer was built
+  // from (read under the same lock).
   absl::Status GetRelationInto(const dyad::v1::GetRelationRequest& request,
                                dyad::v1::GetRelationResponse* response,
-                               const CancelledFn& is_cancelled = {}) const;
+                               const CancelledFn& is_cancelled = {},
+                               uint64_t* version = nullptr) const;
+  // A number that changes whenever a mention is applied that GetRelation(request) could count,
+  // and only grows: two equal versions mean the same answer, so a cache can key answers by
+  // request and keep them while the version holds. It follows the request's country pair(s)
+  // (the first 3 characters of both actors, and the reverse pair with both_directions), or
+  // every mention when an actor prefix is shorter than 3 characters, so it also changes for
+  // mentions of other dyads of the same countries. nullopt for an invalid source or target
+  // (GetRelation would refuse it). O(log C), under the shared lock.
+  std::optional<uint64_t> RelationVersion(const dyad::v1::GetRelationRequest& request) const;
 
   // The partners of an actor prefix in a range: the other side's code cut to
   // partner_code_length (0 → kDefaultCodeLength; the full code when shorter), totals (as

@@ -27,6 +27,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "dyad/kafka/config.h"
+#include "dyad/query/response_cache.h"
 #include "dyad/query/watch.h"
 #include "dyad/relations/durable_store.h"
 #include "dyad/relations/names.h"
@@ -193,6 +194,8 @@ struct RelationsServiceOptions {
   // Test hook: runs at the start of every call, before the query (e.g. to simulate a slow
   // query for deadline tests). Empty in production.
   std::function<void()> before_query;
+  // Bytes of serialised GetRelation answers kept for repeated requests (ResponseCache); 0: none.
+  std::size_t relation_cache_bytes = std::size_t{256} << 20;
 };
 
 // dyad.v1.RelationsService over a RelationStore. The unary queries run inline in gRPC's callback
@@ -200,20 +203,31 @@ struct RelationsServiceOptions {
 // early when the call is cancelled or its deadline passes. WatchEvents streams from `watch_hub`
 // (watch.h): one write in flight per stream, never a thread held while waiting for a reader.
 //
+// GetRelation is served raw (bytes in, bytes out): the request is parsed here, the answer built
+// on a protobuf arena, serialised once into a grpc::Slice and kept in a ResponseCache keyed by
+// the request and RelationStore::RelationVersion, so a repeated request while its country pair
+// gets no new mentions is answered with the same bytes (no building, no serialising, no copy).
+// The cache never changes an answer: an entry is used only at the version it was built at.
+//
 // Status codes: INVALID_ARGUMENT with the store's message for bad requests; NOT_FOUND for an
 // unknown event id; DEADLINE_EXCEEDED or CANCELLED when the caller gave up; RESOURCE_EXHAUSTED
 // when WatchEvents has too many streams; UNAVAILABLE for streams ended by a shutdown; INTERNAL
 // for anything else (a bug).
 // Thread-safety: any number of concurrent calls; `store` and `watch_hub` must outlive the
 // service.
-class RelationsService final : public dyad::v1::RelationsService::CallbackService {
+class RelationsService final
+    : public dyad::v1::RelationsService::WithRawCallbackMethod_GetRelation<
+          dyad::v1::RelationsService::CallbackService> {
  public:
   RelationsService(const relations::RelationStore& store, WatchHub& watch_hub,
                    RelationsServiceOptions options = {});
 
+  // A dyad.v1.GetRelationRequest in, a dyad.v1.GetRelationResponse out (see the class comment).
+  // A request that does not parse (not protobuf, or a string field that is not UTF-8) gets
+  // INVALID_ARGUMENT.
   grpc::ServerUnaryReactor* GetRelation(grpc::CallbackServerContext* context,
-                                        const dyad::v1::GetRelationRequest* request,
-                                        dyad::v1::GetRelationResponse* response) override;
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* TopPartners(grpc::CallbackServerContext* context,
                                         const dyad::v1::TopPartnersRequest* request,
                                         dyad::v1::TopPartnersResponse* response) override;
@@ -237,13 +251,20 @@ class RelationsService final : public dyad::v1::RelationsService::CallbackServic
   int64_t abandoned_calls() const { return abandoned_calls_.load(); }
   // WatchEvents streams not yet done (including those being refused or ending).
   int64_t active_watches() const { return active_watches_.load(); }
+  // GetRelation's answer cache.
+  ResponseCache::Stats relation_cache_stats() const { return relation_cache_.stats(); }
 
  private:
+  // GetRelation once the caller is known to be waiting: parse, cache lookup, build, serialise.
+  grpc::Status AnswerRelation(grpc::CallbackServerContext& context, const grpc::ByteBuffer& in,
+                              grpc::ByteBuffer& out);
+
   const relations::RelationStore& store_;
   WatchHub& watch_hub_;
   RelationsServiceOptions options_;
   std::atomic<int64_t> abandoned_calls_{0};
   std::atomic<int64_t> active_watches_{0};
+  ResponseCache relation_cache_;
 };
 
 // --- Wiring ------------------------------------------------------------------------------------
