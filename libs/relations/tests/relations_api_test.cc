@@ -3,6 +3,7 @@
 // ListEvents' min_confidence; order independence against a shuffled replay and a naive
 // reference computation.
 #include <gmock/gmock.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -23,6 +24,7 @@
 namespace dyad::relations {
 namespace {
 
+using google::protobuf::util::MessageDifferencer;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
@@ -317,6 +319,92 @@ TEST(GetRelation, DistinctCountsAreRightWhenTheIdsAreFarApart) {
   EXPECT_EQ(t.articles(), 2);
   EXPECT_EQ(t.mentions(), 3);
   EXPECT_EQ(TotalOf(store, "IND", "CHN").articles(), 5000);
+}
+
+// RELATION_DETAIL_COUNTS: per bucket the same numbers without root codes, top codes and
+// exemplars, on both paths (roll-up and per dyad, with and without a filter); the total whole.
+TEST(GetRelation, CountsDetailKeepsTheNumbersAndTheFullTotal) {
+  RelationStore store(RepoNames());
+  ApplyOk(store, {.id = "a1", .date = "2025-09-01", .article = "A"});
+  ApplyOk(store, {.id = "a2", .date = "2025-09-01", .article = "B", .publisher = "p2"});
+  ApplyOk(store, {.id = "b", .date = "2025-09-02", .code = "190", .quad = 4, .goldstein = -10});
+  ApplyOk(store, {.id = "c", .source = "USAMIL", .date = "2025-09-09", .code = "057"});
+  ApplyOk(store, {.id = "d", .source = "PAKGOV", .target = "USAGOV", .date = "2025-09-03"});
+  for (auto request : {Relation("USA", "PAK"), Relation("USAGOV", "PAK", dyad::v1::BUCKET_WEEK),
+                       Relation("USA", "PAK", dyad::v1::BUCKET_MONTH)}) {
+    for (const bool both : {false, true}) {
+      for (const double min_confidence : {0.0, 0.5}) {
+        request.set_both_directions(both);
+        request.mutable_filter()->set_min_confidence(min_confidence);
+        request.set_detail(dyad::v1::RELATION_DETAIL_FULL);
+        const auto full = GetOk(store, request);
+        request.set_detail(dyad::v1::RELATION_DETAIL_COUNTS);
+        const auto counts = GetOk(store, request);
+        const std::string what = request.ShortDebugString();
+        ASSERT_EQ(counts.buckets_size(), full.buckets_size()) << what;
+        ASSERT_GT(full.buckets_size(), 0) << what;
+        for (int i = 0; i < full.buckets_size(); ++i) {
+          auto numbers = full.buckets(i);
+          EXPECT_FALSE(numbers.event_ids().empty()) << what;
+          numbers.clear_root_codes();
+          numbers.clear_top_codes();
+          numbers.clear_event_ids();
+          EXPECT_TRUE(MessageDifferencer::Equals(counts.buckets(i), numbers)) << what << " " << i;
+        }
+        EXPECT_TRUE(MessageDifferencer::Equals(counts.total(), full.total())) << what;
+      }
+    }
+  }
+  auto request = Relation("USA", "PAK");
+  request.set_detail(static_cast<dyad::v1::RelationDetail>(9));
+  ExpectInvalid(store.GetRelation(request).status(), "detail 9 is unknown");
+}
+
+// RelationVersion changes with every mention of the request's country pair(s), not with other
+// pairs' (prefixes of 3+ characters), with every mention for shorter prefixes, and is what
+// GetRelationInto reports.
+TEST(GetRelation, VersionFollowsTheCountryPair) {
+  RelationStore store;
+  const auto version = [&](const dyad::v1::GetRelationRequest& r) {
+    const auto v = store.RelationVersion(r);
+    EXPECT_TRUE(v.has_value()) << r.ShortDebugString();
+    return v.value_or(0);
+  };
+  auto usa_pak = Relation("USAGOV", "PAK");
+  auto both = Relation("USA", "PAK");
+  both.set_both_directions(true);
+  const auto short_prefix = Relation("US", "PAK");
+  const uint64_t v0 = version(usa_pak);
+  const uint64_t b0 = version(both);
+  const uint64_t s0 = version(short_prefix);
+
+  ApplyOk(store, {.id = "m1", .source = "USAMIL"});  // USA → PAK, another role: same pair
+  const uint64_t v1 = version(usa_pak);
+  EXPECT_NE(v1, v0);
+  EXPECT_NE(version(both), b0);
+  EXPECT_NE(version(short_prefix), s0);
+
+  const uint64_t b1 = version(both);
+  const uint64_t s1 = version(short_prefix);
+  ApplyOk(store, {.id = "m2", .source = "INDGOV"});  // IND → PAK: another pair
+  EXPECT_EQ(version(usa_pak), v1);
+  EXPECT_EQ(version(both), b1);
+  EXPECT_NE(version(short_prefix), s1);
+
+  ApplyOk(store, {.id = "m3", .source = "PAKGOV", .target = "USAGOV"});  // the reverse pair
+  EXPECT_EQ(version(usa_pak), v1);
+  EXPECT_NE(version(both), b1);
+  EXPECT_EQ(store.Apply(Make({.id = "m3", .source = "PAKGOV", .target = "USAGOV"})).value_or(true),
+            false);  // a replay changes nothing, and neither does the version
+  const uint64_t b2 = version(both);
+  EXPECT_EQ(version(both), b2);
+
+  dyad::v1::GetRelationResponse response;
+  uint64_t built = 0;
+  ASSERT_TRUE(store.GetRelationInto(both, &response, {}, &built).ok());
+  EXPECT_EQ(built, b2);
+  EXPECT_FALSE(store.RelationVersion(Relation("", "PAK")).has_value());
+  EXPECT_FALSE(store.RelationVersion(Relation("U$A", "PAK")).has_value());
 }
 
 // --- Filters ------------------------------------------------------------------------------------

@@ -1,6 +1,5 @@
-#include <spdlog/spdlog.h>
-
 #include <google/protobuf/arena.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cstdint>
@@ -259,8 +258,8 @@ grpc::Status RelationsService::AnswerRelation(grpc::CallbackServerContext& conte
   auto* response = google::protobuf::Arena::CreateMessage<dyad::v1::GetRelationResponse>(&arena);
   uint64_t version = 0;
   const absl::Status built = store_.GetRelationInto(
-      request, response,
-      [&context] { return context.IsCancelled() || DeadlinePassed(context); }, &version);
+      request, response, [&context] { return context.IsCancelled() || DeadlinePassed(context); },
+      &version);
   if (!built.ok()) {
     if (built.code() == absl::StatusCode::kCancelled) {
       if (grpc::Status gone = AbandonedStatus(context); !gone.ok()) return gone;

@@ -13,7 +13,9 @@
 //   D  INDGOV→PAKGOV 112 New Delhi 2025-09-15: m-d1 (The Hindu), m-d2 (Dawn)  -2.0, quad 3
 //   E  CHNGOV→PAKGOV 057 Beijing 2025-09-16: m-e1 (Xinhua)              8.0, quad 1
 #include <gmock/gmock.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <google/protobuf/util/time_util.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -21,6 +23,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <random>
 #include <set>
@@ -37,6 +40,7 @@
 namespace dyad::query {
 namespace {
 
+using google::protobuf::util::MessageDifferencer;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::ElementsAre;
@@ -334,6 +338,143 @@ TEST_F(RelationsServiceTest, GetRelationDeadline) {
     dyad::v1::GetRelationResponse response;
     return stub_->GetRelation(context, request, &response);
   });
+}
+
+// RELATION_DETAIL_COUNTS: the same buckets with the same numbers, without their details; the
+// total is the full one.
+TEST_F(RelationsServiceTest, GetRelationCountsOnlyKeepsTheNumbers) {
+  dyad::v1::GetRelationRequest request;
+  request.set_source("USA");
+  request.set_target("PAK");
+  request.set_both_directions(true);
+  request.set_from("2025-09-01");
+  request.set_to("2025-09-30");
+  dyad::v1::GetRelationResponse full;
+  auto status = stub_->GetRelation(Context().get(), request, &full);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  request.set_detail(dyad::v1::RELATION_DETAIL_COUNTS);
+  dyad::v1::GetRelationResponse counts;
+  status = stub_->GetRelation(Context().get(), request, &counts);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  ASSERT_EQ(counts.buckets_size(), full.buckets_size());
+  ASSERT_EQ(counts.buckets_size(), 3);
+  for (int i = 0; i < full.buckets_size(); ++i) {
+    dyad::v1::RelationBucket numbers = full.buckets(i);
+    numbers.clear_root_codes();
+    numbers.clear_top_codes();
+    numbers.clear_event_ids();
+    EXPECT_TRUE(MessageDifferencer::Equals(counts.buckets(i), numbers)) << i;
+    EXPECT_FALSE(full.buckets(i).event_ids().empty()) << i;
+  }
+  EXPECT_TRUE(MessageDifferencer::Equals(counts.total(), full.total()))
+      << counts.total().DebugString() << full.total().DebugString();
+  EXPECT_LT(counts.ByteSizeLong(), full.ByteSizeLong());
+
+  request.set_detail(static_cast<dyad::v1::RelationDetail>(7));
+  status = stub_->GetRelation(Context().get(), request, &counts);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("detail 7 is unknown"));
+}
+
+// A repeated GetRelation is answered from the cache; a new mention of the country pair changes
+// the answer at once, a mention of another pair leaves the entry in use.
+TEST_F(RelationsServiceTest, GetRelationRepeatedIsCachedAndNeverStale) {
+  // 2030: no other test's window.
+  const auto mention = [](const std::string& id, const std::string& day, const std::string& source,
+                          const std::string& target, const std::string& code, int quad) {
+    return MakeMention({id, "art-" + id, "AP", day + "T12:00:00Z", day, source, target, code, quad,
+                        quad <= 2 ? 1.9 : -10.0, 0.9, "", ""});
+  };
+  const auto produce_and_wait = [&](const dyad::v1::Event& e) {
+    Produce(e);
+    ASSERT_TRUE(WaitFor([&] { return server_->store().Contains(e.id()); })) << e.id();
+  };
+  produce_and_wait(mention("cache-1", "2030-03-02", "FRAGOV", "DEUGOV", "042", 1));
+  dyad::v1::GetRelationRequest request;
+  request.set_source("FRA");
+  request.set_target("DEU");
+  request.set_from("2030-01-01");
+  request.set_to("2030-12-31");
+  request.set_bucket(dyad::v1::BUCKET_MONTH);
+  const auto call = [&](const dyad::v1::GetRelationRequest& r) {
+    dyad::v1::GetRelationResponse response;
+    const auto status = stub_->GetRelation(Context().get(), r, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  };
+  const auto stats = [&] { return server_->service().relation_cache_stats(); };
+
+  const auto first = call(request);
+  EXPECT_EQ(first.total().events(), 1);
+  const auto before = stats();
+  const auto second = call(request);
+  EXPECT_TRUE(MessageDifferencer::Equals(second, first));
+  EXPECT_EQ(stats().hits, before.hits + 1);
+
+  // A new mention of FRA → DEU: the next answer has it.
+  produce_and_wait(mention("cache-2", "2030-03-05", "FRAMIL", "DEUGOV", "190", 4));
+  const auto after_new = call(request);
+  EXPECT_EQ(after_new.total().events(), 2);
+  EXPECT_EQ(after_new.total().material_conflict(), 1);
+  EXPECT_EQ(stats().stale, before.stale + 1);
+
+  // Another pair's mention leaves FRA → DEU's entry in use.
+  const auto cached = stats();
+  produce_and_wait(mention("cache-3", "2030-04-01", "ITAGOV", "ESPGOV", "042", 1));
+  EXPECT_TRUE(MessageDifferencer::Equals(call(request), after_new));
+  EXPECT_EQ(stats().hits, cached.hits + 1);
+
+  // Prefixes shorter than a country code depend on every mention; the reverse direction on the
+  // reverse pair.
+  request.set_source("FR");
+  request.set_target("DE");
+  EXPECT_EQ(call(request).total().events(), 2);
+  produce_and_wait(mention("cache-4", "2030-04-02", "ITAGOV", "ESPGOV", "042", 1));
+  const auto before_short = stats();
+  EXPECT_EQ(call(request).total().events(), 2);
+  EXPECT_EQ(stats().stale, before_short.stale + 1);
+  request.set_source("FRA");
+  request.set_target("DEU");
+  request.set_both_directions(true);
+  EXPECT_EQ(call(request).total().events(), 2);
+  produce_and_wait(mention("cache-5", "2030-04-03", "DEUGOV", "FRAGOV", "036", 1));
+  EXPECT_EQ(call(request).total().events(), 3);
+}
+
+// GetRelation parses its request itself: bytes that are not a GetRelationRequest, or a string
+// field that is not UTF-8, get INVALID_ARGUMENT; empty bytes are an empty request.
+TEST_F(RelationsServiceTest, GetRelationMalformedRequestBytes) {
+  grpc::GenericStub generic(channel_);
+  const auto call = [&](const std::string& bytes) {
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    auto context = Context();
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(context.get(), "/dyad.v1.RelationsService/GetRelation", grpc::StubOptions(),
+                      &request, &response, [&](grpc::Status s) { done.set_value(std::move(s)); });
+    return done.get_future().get();
+  };
+  auto status = call("\xff\xff\xff\xff");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("not a dyad.v1.GetRelationRequest"));
+  // Field 1 (source), 3 bytes that are not UTF-8.
+  status =
+      call(std::string("\x0a\x03\xff\xfe"
+                       "A",
+                       5));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("UTF-8"));
+  status = call("");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("source actor is empty"));
+  // Still serving.
+  dyad::v1::GetRelationRequest request;
+  request.set_source("USA");
+  request.set_target("PAK");
+  dyad::v1::GetRelationResponse response;
+  EXPECT_TRUE(stub_->GetRelation(Context().get(), request, &response).ok());
 }
 
 // --- TopPartners -----------------------------------------------------------------------------

@@ -215,9 +215,8 @@ struct RelationsServiceOptions {
 // for anything else (a bug).
 // Thread-safety: any number of concurrent calls; `store` and `watch_hub` must outlive the
 // service.
-class RelationsService final
-    : public dyad::v1::RelationsService::WithRawCallbackMethod_GetRelation<
-          dyad::v1::RelationsService::CallbackService> {
+class RelationsService final : public dyad::v1::RelationsService::WithRawCallbackMethod_GetRelation<
+                                   dyad::v1::RelationsService::CallbackService> {
  public:
   RelationsService(const relations::RelationStore& store, WatchHub& watch_hub,
                    RelationsServiceOptions options = {});

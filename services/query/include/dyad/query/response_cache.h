@@ -15,6 +15,8 @@
 // and a list splice, never while building an answer).
 #pragma once
 
+#include <grpcpp/support/slice.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -22,8 +24,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <grpcpp/support/slice.h>
 
 #include "absl/container/flat_hash_map.h"
 
