@@ -363,6 +363,7 @@ int Probe(const std::string& server, const dyad::v1::GetRelationRequest& request
       grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
   dyad::v1::GetRelationResponse response;
   double best_ms = 1e9;
+  double first_ms = 0;
   for (int i = 0; i < 20; ++i) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
@@ -375,17 +376,24 @@ int Probe(const std::string& server, const dyad::v1::GetRelationRequest& request
                    status.error_message().c_str());
       return 1;
     }
-    best_ms = std::min(best_ms, ms);
+    if (i == 0) {
+      first_ms = ms;
+    } else {
+      best_ms = std::min(best_ms, ms);
+    }
   }
   std::printf(
-      "GetRelation %s -> %s %s..%s by %s: %d buckets, %lld events, %lld mentions, %lld articles, "
-      "%lld sources; response %zu bytes; fastest of 20 calls %.3f ms\n",
+      "GetRelation %s -> %s %s..%s by %s, %s: %d buckets, %lld events, %lld mentions, %lld "
+      "articles, %lld sources; response %zu bytes; first call %.3f ms (built, unless an earlier "
+      "run left it in the server's cache), fastest of the next 19 %.3f ms\n",
       source.c_str(), target.c_str(), from.c_str(), to.c_str(),
-      dyad::v1::Bucket_Name(request.bucket()).c_str(), response.buckets_size(),
+      dyad::v1::Bucket_Name(request.bucket()).c_str(),
+      dyad::v1::RelationDetail_Name(request.detail()).c_str(), response.buckets_size(),
       static_cast<long long>(response.total().events()),
       static_cast<long long>(response.total().mentions()),
       static_cast<long long>(response.total().articles()),
-      static_cast<long long>(response.total().sources()), response.ByteSizeLong(), best_ms);
+      static_cast<long long>(response.total().sources()), response.ByteSizeLong(), first_ms,
+      best_ms);
   // What the bytes are: the response serialised again without each optional part.
   dyad::v1::GetRelationResponse lean = response;
   auto strip = [&](auto&& edit) {
@@ -595,6 +603,10 @@ int main(int argc, char** argv) {
   probe->add_option("--bucket", bucket)
       ->check(CLI::IsMember({"day", "week", "month", "year"}))
       ->capture_default_str();
+  std::string detail = "full";
+  probe->add_option("--detail", detail, "what each bucket carries: full or counts")
+      ->check(CLI::IsMember({"full", "counts"}))
+      ->capture_default_str();
   auto* load = app.add_subcommand("load", "drive GetRelation with a C++ client (compare ghz)");
   LoadOptions load_options;
   load->add_option("--server", load_options.server)->capture_default_str();
@@ -604,6 +616,9 @@ int main(int argc, char** argv) {
   load->add_option("--to", to)->capture_default_str();
   load->add_option("--bucket", bucket)
       ->check(CLI::IsMember({"day", "week", "month", "year"}))
+      ->capture_default_str();
+  load->add_option("--detail", detail, "what each bucket carries: full or counts")
+      ->check(CLI::IsMember({"full", "counts"}))
       ->capture_default_str();
   load->add_option("--connections", load_options.connections)
       ->check(CLI::Range(1, 64))
@@ -624,6 +639,8 @@ int main(int argc, char** argv) {
   request.set_from(from);
   request.set_to(to);
   request.set_bucket(buckets.at(bucket));
+  request.set_detail(detail == "counts" ? dyad::v1::RELATION_DETAIL_COUNTS
+                                        : dyad::v1::RELATION_DETAIL_FULL);
   if (load->parsed()) return Load(load_options, request);
   if (generate->parsed()) return Generate(options);
   if (probe->parsed()) return Probe(server, request);

@@ -11,7 +11,9 @@
 #                       missing, reused otherwise (delete it after changing the generator)
 #   DYAD_BENCH_NO_BUILD=1  use the binaries as they are
 #   DURATION (20s, whole seconds), CONCURRENCY (50), CONNECTIONS (4), RATE (5000), DYAD (USA CHN), FROM/TO
-#   (2025-01-01 / 2025-12-31), BUCKET (day; week, month, year), GENERATE_ARGS (extra flags for `dyad-bench-query generate`),
+#   (2025-01-01 / 2025-12-31), BUCKET (day; week, month, year), DETAIL (full; counts: the
+#   buckets' numbers only, RELATION_DETAIL_COUNTS), GENERATE_ARGS (extra flags for `dyad-bench-query generate`),
+#   QUERY_ARGS (extra dyad-query flags, e.g. "--relation-cache-mb 0" to build every answer),
 #   SERVER_CPUS / CLIENT_CPUS (taskset CPU lists to pin dyad-query and ghz; default: unpinned)
 #   DYAD_BENCH_KEEP=1   leave dyad-query and the broker running (their pids are printed), and
 #   DYAD_BENCH_SERVER=HOST:PORT DYAD_BENCH_SERVER_PID=PID  measure that server instead of starting
@@ -39,6 +41,7 @@ read -r SOURCE TARGET <<<"${DYAD:-USA CHN}"
 FROM=${FROM:-2025-01-01}
 TO=${TO:-2025-12-31}
 BUCKET=${BUCKET:-day}
+DETAIL=${DETAIL:-full}
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -125,7 +128,7 @@ else
   LOAD_START=$(date +%s.%N)
   # shellcheck disable=SC2046
   $(pin "${SERVER_CPUS:-}") "$QUERY_BIN" --brokers "$BROKERS" --state-dir "$STATE" \
-    --listen 127.0.0.1:0 --log-level warn >"$OUT/query.log" 2>&1 &
+    --listen 127.0.0.1:0 --log-level warn ${QUERY_ARGS:-} >"$OUT/query.log" 2>&1 &
   PIDS+=($!)
   QUERY_PID=${PIDS[-1]}
   ADDRESS=$(wait_line "$OUT/query.log" 'dyad-query listening on' "$QUERY_PID" 1800 | awk '{print $NF}')
@@ -140,10 +143,11 @@ else
 fi
 
 "$BENCH_BIN" probe --server "$ADDRESS" --source "$SOURCE" --target "$TARGET" --from "$FROM" \
-  --to "$TO" --bucket "$BUCKET" | tee "$OUT/probe.txt"
+  --to "$TO" --bucket "$BUCKET" --detail "$DETAIL" | tee "$OUT/probe.txt"
 
-REQUEST=$(printf '{"source":"%s","target":"%s","from":"%s","to":"%s","bucket":"BUCKET_%s"}' \
-  "$SOURCE" "$TARGET" "$FROM" "$TO" "$(tr '[:lower:]' '[:upper:]' <<<"$BUCKET")")
+REQUEST=$(printf '{"source":"%s","target":"%s","from":"%s","to":"%s","bucket":"BUCKET_%s","detail":"RELATION_DETAIL_%s"}' \
+  "$SOURCE" "$TARGET" "$FROM" "$TO" "$(tr '[:lower:]' '[:upper:]' <<<"$BUCKET")" \
+  "$(tr '[:lower:]' '[:upper:]' <<<"$DETAIL")")
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$QUERY_PID/stat"; }
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -199,7 +203,8 @@ EOF
     before=$(cpu_ticks)
     # shellcheck disable=SC2046
     $(pin "${CLIENT_CPUS:-}") "$BENCH_BIN" load --server "$ADDRESS" --source "$SOURCE" \
-      --target "$TARGET" --from "$FROM" --to "$TO" --bucket "$BUCKET" --connections "$CONNECTIONS" \
+      --target "$TARGET" --from "$FROM" --to "$TO" --bucket "$BUCKET" --detail "$DETAIL" \
+      --connections "$CONNECTIONS" \
       --seconds "${DURATION%s}" "$@" | sed "s/^/$name (C++ client), /" | tr -d '\n'
     after=$(cpu_ticks)
     awk -v t="$((after - before))" -v hz="$CLK_TCK" 'BEGIN {printf "; dyad-query CPU %.1f s\n", t / hz}'
