@@ -3,8 +3,8 @@
 grpcio-tools: the API used as a Python analyst would, nothing of ours but the .proto files.
 
 Every RPC: normal use with values computed from events.jsonl, an empty result, bad arguments;
-WatchEvents: new mentions in order, a filter, cancellation, a deadline, a bad filter, and
-UNAVAILABLE when dyad-query shuts down (SIGTERM). (No tiny deadlines on the unary calls: gRPC
+WatchEvents: every new mention (in order per dyad), a filter, cancellation, a deadline, a bad
+filter, and UNAVAILABLE when dyad-query shuts down (SIGTERM). (No tiny deadlines on the unary calls: gRPC
 core rounds deadlines up to the millisecond and these queries answer within one, so such a check
 could not fail; relations_service_test makes the server slow on purpose for that.) Runs in the venv install-tools.sh makes
 (<build>/clients-venv); exit 77 (skipped) when it is missing.
@@ -223,7 +223,10 @@ def main():
                  "CANCELLED")
         cluster.publish(live)
         got_all = [next(everything).event.id for _ in live]
-        check.eq("WatchEvents every new mention in order", got_all, [e["id"] for e in live])
+        # Every new mention once. The order holds per partition (dyad key) only: m-g1 is on
+        # another dyad than m-f1 and m-f2, so the applier may read it before or after them;
+        # the china stream below checks the order of one dyad's mentions.
+        check.eq("WatchEvents every new mention", sorted(got_all), sorted(e["id"] for e in live))
         first = next(china)
         second = next(china)
         check.eq("WatchEvents filter", [first.event.id, second.event.id], ["m-f1", "m-f2"])
