@@ -24,8 +24,9 @@ BUILD="$ROOT/build/$PRESET"
 BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config git librdkafka-dev libprotobuf-dev
   protobuf-compiler libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libspdlog-dev libfmt-dev
   libabsl-dev libgtest-dev libgmock-dev librocksdb-dev libcli11-dev nlohmann-json3-dev libssl-dev)
-# A real Kafka broker for the `kafka` tests: Java 17 runs it, Maven fetches its jars.
-TEST_PACKAGES=(openjdk-17-jre-headless maven)
+# A real Kafka broker for the `kafka` tests: Java 17 runs it, Maven fetches its jars. PyYAML for
+# tests/deploy.
+TEST_PACKAGES=(openjdk-17-jre-headless maven python3-yaml)
 # libFuzzer and the sanitizer runtimes for `fuzz`.
 FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 

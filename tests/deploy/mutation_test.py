@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Every check group of deploy_test.py can fail: each mutation below breaks one thing in a copy of
+the files deploy_test.py reads, and deploy_test.py must then fail in the named group.
+
+The unmutated copy must pass first (otherwise a failure would prove nothing). A mutation whose
+text is no longer in its file fails this test too: update the list when the files change.
+Usage: mutation_test.py [--root REPO]
+"""
+
+import argparse
+import glob
+import os
+import contextlib
+import io
+import shutil
+import sys
+import tempfile
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import deploy_test  # noqa: E402
+
+# What deploy_test.py reads besides deploy/.
+SOURCES = [
+    "CMakeLists.txt",
+    "scripts/dev.sh",
+    "tests/kafka/pom.xml",
+    "libs/kafka/include/dyad/kafka/topics.h",
+    "libs/coder/src/coder.cc",
+    "services/cli/main.cc",
+    "services/cli/src/*.cc",
+    "services/*/main.cc",
+    "services/*/CMakeLists.txt",
+]
+
+# (group that must fail, file, text, replacement)
+MUTATIONS = [
+    ("parse", "deploy/compose/compose.yaml", "volumes:\n  kafka-data:", "volumes: [\n  kafka-data:"),
+    ("parse", "deploy/grafana/dyad-dashboard.json", '"schemaVersion"', 'schemaVersion'),
+    ("parse", "deploy/README.md", "# deploy:", None),  # file removed
+    ("k8s objects", "deploy/k8s/ingest.yaml", "apiVersion: autoscaling/v2", "apiVersion: autoscaling/v1"),
+    ("k8s objects", "deploy/k8s/kustomization.yaml", "  - query.yaml\n", ""),
+    ("k8s objects", "deploy/k8s/configmap.yaml", 'DYAD_PARTITIONS: "12"', "DYAD_PARTITIONS: 12"),
+    ("k8s objects", "deploy/k8s/extractor.yaml", "  maxUnavailable: 1\n", "  maxUnavailable: 1\n  minAvailable: 1\n"),
+    ("k8s objects", "deploy/k8s/ingest.yaml", "  selector:\n    matchLabels:\n      app.kubernetes.io/name: dyad-ingest\n  template:",
+     "  selector:\n    matchLabels:\n      app.kubernetes.io/name: dyad-ingest-x\n  template:"),
+    ("k8s objects", "deploy/k8s/query.yaml", "  namespace: dyad\n", "  namespace: default\n"),
+    ("k8s workloads", "deploy/k8s/query.yaml", "            grpc:\n              port: 50052\n            periodSeconds: 5\n            failureThreshold: 2",
+     "            grpc:\n              port: 50052\n              service: dyad.v1.RelationsService\n            periodSeconds: 5\n            failureThreshold: 2"),
+    ("k8s workloads", "deploy/k8s/ingest.yaml", "          livenessProbe:\n            grpc:\n              port: 50051",
+     "          livenessProbe:\n            grpc:\n              port: 50053"),
+    ("k8s workloads", "deploy/k8s/ingest.yaml", "          readinessProbe:\n            grpc:\n              port: 50051",
+     "          readinessProbe:\n            tcpSocket:\n              port: 50051"),
+    ("k8s workloads", "deploy/k8s/extractor.yaml", "        runAsNonRoot: true\n", ""),
+    ("k8s workloads", "deploy/k8s/query.yaml", "            requests:\n              cpu: 500m\n              memory: 1Gi\n", ""),
+    ("k8s workloads", "deploy/k8s/extractor.yaml", "--transactional-id=$(POD_NAME)", "--transactional-id=dyad-extractor"),
+    ("k8s workloads", "deploy/k8s/query.yaml", "            - name: state\n              mountPath: /var/lib/dyad/query-state",
+     "            - name: state\n              mountPath: /var/lib/dyad/other"),
+    ("k8s workloads", "deploy/k8s/ingest.yaml", "--metrics-listen=0.0.0.0:9464", "--metrics-listen=127.0.0.1:9464"),
+    ("k8s workloads", "deploy/k8s/extractor.yaml", "              path: /metrics\n              port: 9464\n            periodSeconds: 10\n          livenessProbe",
+     "              path: /healthz\n              port: 9464\n            periodSeconds: 10\n          livenessProbe"),
+    ("k8s workloads", "deploy/k8s/query.yaml", 'prometheus.io/port: "9464"', 'prometheus.io/port: "9465"'),
+    ("HPA and PDB per stage", "deploy/k8s/extractor.yaml", "  maxReplicas: 12", "  maxReplicas: 24"),
+    ("HPA and PDB per stage", "deploy/k8s/query.yaml", "  minAvailable: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: dyad-query",
+     "  minAvailable: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/part-of: dyad"),
+    ("HPA and PDB per stage", "deploy/k8s/query.yaml", "    kind: StatefulSet\n    name: dyad-query", "    kind: StatefulSet\n    name: dyad-queries"),
+    ("HPA and PDB per stage", "deploy/k8s/extractor.yaml", "    kind: StatefulSet\n    name: dyad-extractor", "    kind: Deployment\n    name: dyad-extractor"),
+    ("k8s services", "deploy/k8s/query.yaml", "      port: 50052\n      targetPort: grpc\n      appProtocol: grpc\n    - name: metrics",
+     "      port: 50052\n      targetPort: grpc-x\n      appProtocol: grpc\n    - name: metrics"),
+    ("k8s services", "deploy/k8s/ingest.yaml", "  selector:\n    app.kubernetes.io/name: dyad-ingest\n  ports:",
+     "  selector:\n    app.kubernetes.io/part-of: dyad\n  ports:"),
+    ("k8s services", "deploy/k8s/ingest.yaml", "      port: 9464\n      targetPort: metrics", "      port: 9465\n      targetPort: metrics"),
+    ("compose", "deploy/compose/compose.yaml", "  extractor:\n    <<: *dyad-image\n", "  extractor:\n    <<: *dyad-image\n    hostname: extractor\n"),
+    ("compose", "deploy/compose/compose.yaml", "      - --group=dyad-extractor\n", "      - --group=dyad-extractor\n      - --transactional-id=x\n"),
+    ("compose", "deploy/compose/compose.yaml", "image: apache/kafka:4.4.0", "image: apache/kafka:3.9.0"),
+    ("compose", "deploy/compose/compose.yaml", "      - dyad-ingest\n      - --brokers=kafka:9092", "      - dyad-ingest\n      - --brokers=kafka:9094"),
+    ("compose", "deploy/compose/compose.yaml", "KAFKA_PROCESS_ROLES: broker,controller", "KAFKA_PROCESS_ROLES: broker"),
+    ("compose", "deploy/compose/compose.yaml", '"--server", "127.0.0.1:50052"', '"--server", "127.0.0.1:50053"'),
+    ("compose", "deploy/compose/compose.yaml", '"dyad", "actors"', '"dyad", "ping"'),
+    ("compose", "deploy/compose/compose.yaml", "  image: dyad:0.1.0", "  image: dyad:latest"),
+    ("compose", "deploy/compose/compose.yaml", "        condition: service_healthy\n    # No gRPC server", "        condition: service_started\n    # No gRPC server"),
+    ("compose", "deploy/compose/compose.yaml", "      - --state-dir=/var/lib/dyad/query-state", "      - --state-dir=/tmp/state"),
+    ("compose", "deploy/compose/compose.yaml", "  prometheus:\n    profiles: [observability]", "  prometheus:\n    profiles: [other]"),
+    ("images", "deploy/k8s/query.yaml", "image: dyad:0.1.0", "image: dyad:latest"),
+    ("images", "CMakeLists.txt", "project(dyad VERSION 0.1.0", "project(dyad VERSION 0.2.0"),
+    ("ports", "deploy/k8s/query.yaml", "--listen=0.0.0.0:50052", "--listen=0.0.0.0:50060"),
+    ("ports", "deploy/docker/Dockerfile", "EXPOSE 50051 50052 9464", "EXPOSE 50051 50052"),
+    ("ports", "deploy/prometheus/prometheus.yml", "      - names: [extractor]\n        type: A\n        port: 9464",
+     "      - names: [extractor]\n        type: A\n        port: 9465"),
+    ("ports", "deploy/prometheus/prometheus.yml", "names: [query]", "names: [dyad-query]"),
+    ("ports", "deploy/prometheus/prometheus.yml", "        action: keep\n        regex: \"true\"", "        action: keep\n        regex: \".*\""),
+    ("flags and env exist", "services/query/main.cc", '"--state-dir"', '"--state-directory"'),
+    ("flags and env exist", "services/extractor/main.cc", '"--max-batch"', '"--batch-size"'),
+    ("flags and env exist", "deploy/k8s/configmap.yaml", "  DYAD_LOG_LEVEL: info\n", "  DYAD_LOG_LEVEL: info\n  DYAD_NO_SUCH_SETTING: x\n"),
+    ("flags and env exist", "deploy/compose/compose.yaml", "      <<: *dyad-env\n      DYAD_ARTICLES_TOPIC: dyad.articles.v1\n    ports:",
+     "      <<: *dyad-env\n      DYAD_ARTICLES_TOPIC: dyad.articles.v1\n      DYAD_EVENTS_TOPIC: dyad.events.v1\n    ports:"),
+    ("flags and env exist", "deploy/k8s/configmap.yaml", "DYAD_EVENTS_TOPIC: dyad.events.v1", "DYAD_EVENTS_TOPIC: dyad.events.v2"),
+    ("Dockerfile", "deploy/docker/Dockerfile", "USER 10001:10001", "USER root"),
+    ("Dockerfile", "deploy/docker/Dockerfile", "FROM debian:12-slim AS runtime", "# one stage"),
+    ("Dockerfile", "deploy/docker/Dockerfile", "/src/build/release/services/query/dyad-query /usr/local/bin/dyad-query",
+     "/src/build/release/services/cli/dyad-query /usr/local/bin/dyad-query"),
+    ("Dockerfile", "scripts/dev.sh", "BUILD_PACKAGES=(build-essential", "BUILD_PACKAGES=(libnew-thing-dev build-essential"),
+    ("Dockerfile", "deploy/docker/Dockerfile", "cmake --preset release -DDYAD_BUILD_TESTS=OFF", "cmake --preset release"),
+    ("Dockerfile", "deploy/docker/Dockerfile", "      librocksdb7.8 \\\n", "      librocksdb-dev \\\n"),
+    ("Dockerfile", "deploy/docker/Dockerfile", 'CMD ["dyad", "--help"]', 'ENTRYPOINT ["/bin/sh", "-c"]\nCMD ["dyad", "--help"]'),
+    ("Dockerfile", "deploy/docker/Dockerfile", "COPY --from=build /src/data /usr/local/share/dyad/data", "COPY --from=build /src/data /opt/data"),
+    ("grafana dashboard", "deploy/grafana/dyad-dashboard.json", '"expr": "dyad_query_state_bytes', '"expr": "dyad_query_state_size_bytes'),
+    ("grafana dashboard", "deploy/grafana/dyad-dashboard.json", '"expr": "process_resident_memory_bytes{service=~\\"$service\\"}"',
+     '"expr": "up{service=~\\"$service\\"}"'),
+    ("grafana dashboard", "deploy/grafana/dyad-dashboard.json", '"schemaVersion": 39', '"schemaVersion": "39"'),
+    ("grafana dashboard", "deploy/grafana/dyad-dashboard.json", 'rate(dyad_rpc_seconds_bucket{', 'rate(dyad_rpc_latency_bucket{'),
+]
+
+
+def metrics_flag_in_one_service_only(root):
+    """dyad-ingest declares --metrics-listen, dyad-query does not: the flag is no longer pending
+    (see deploy_test.PENDING_FLAGS), so dyad-query's use of it must fail. Works before and after
+    the metrics work lands."""
+    ingest = os.path.join(root, "services", "ingest", "main.cc")
+    query = os.path.join(root, "services", "query", "main.cc")
+    text = open(ingest, encoding="utf-8").read()
+    if '"--metrics-listen' not in text:
+        text = text.replace('  app.add_option("--log-level"',
+                            '  app.add_option("--metrics-listen", metrics, "x");\n  app.add_option("--log-level"', 1)
+    with open(ingest, "w", encoding="utf-8") as f:
+        f.write(text)
+    text = open(query, encoding="utf-8").read()
+    with open(query, "w", encoding="utf-8") as f:
+        f.write(text.replace('"--metrics-listen', '"--metrics-address'))
+    return ["services/ingest/main.cc", "services/query/main.cc"]
+
+
+FUNCTION_MUTATIONS = [
+    ("flags and env exist", metrics_flag_in_one_service_only),
+]
+
+
+def copy_tree(root, dest):
+    for rel in ["deploy/**/*"] + SOURCES:
+        for src in glob.glob(os.path.join(root, rel), recursive=True):
+            if os.path.isfile(src):
+                out = os.path.join(dest, os.path.relpath(src, root))
+                os.makedirs(os.path.dirname(out), exist_ok=True)
+                shutil.copy2(src, out)
+
+
+def run_deploy_test(root):
+    """deploy_test.main in this process (fast); a crash counts as not caught."""
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            code = deploy_test.main(["--root", root])
+    except Exception:  # noqa: BLE001 - a crash is reported, not a catch
+        out.write("Traceback\n" + traceback.format_exc())
+        code = 2
+    return code, out.getvalue()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--root", default=os.environ.get(
+        "DYAD_SOURCE_DIR", os.path.normpath(os.path.join(HERE, "..", ".."))))
+    args = parser.parse_args()
+    groups = sorted({m[0] for m in MUTATIONS})
+    with tempfile.TemporaryDirectory(prefix="dyad-deploy-mutations-") as tmp:
+        pristine = os.path.join(tmp, "pristine")
+        copy_tree(args.root, pristine)
+        code, out = run_deploy_test(pristine)
+        if code != 0:
+            print(out)
+            print("mutation_test: deploy_test.py fails on the unmutated files; fix that first")
+            return 1
+        passed = failed = 0
+        for i, (group, rel, old, new) in enumerate(MUTATIONS, 1):
+            work = pristine
+            path = os.path.join(work, rel)
+            text = open(path, encoding="utf-8").read() if os.path.exists(path) else ""
+            if old not in text:
+                print(f"FAIL mutation {i} ({group}): {rel} no longer contains {old!r}: update MUTATIONS")
+                failed += 1
+                continue
+            if new is None:
+                os.remove(path)
+            else:
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(text.replace(old, new, 1))
+            code, out = run_deploy_test(work)
+            caught = code != 0 and f"FAIL {group}:" in out and "Traceback" not in out
+            label = f"{rel}: {old.strip()[:50]!r} -> {('(removed)' if new is None else new.strip()[:50])!r}"
+            if caught:
+                passed += 1
+                print(f"ok   mutation {i} ({group}) caught: {label}")
+            else:
+                failed += 1
+                print(f"FAIL mutation {i} ({group}) not caught (exit {code}): {label}")
+                print("    " + out.replace("\n", "\n    "))
+            with open(path, "w", encoding="utf-8") as f:  # restore for the next mutation
+                f.write(text)
+        for group, mutate in FUNCTION_MUTATIONS:
+            saved = {}
+            for rel in ("services/ingest/main.cc", "services/query/main.cc"):
+                saved[rel] = open(os.path.join(pristine, rel), encoding="utf-8").read()
+            mutate(pristine)
+            code, out = run_deploy_test(pristine)
+            caught = code != 0 and f"FAIL {group}:" in out and "Traceback" not in out
+            if caught:
+                passed += 1
+                print(f"ok   mutation {mutate.__name__} ({group}) caught")
+            else:
+                failed += 1
+                print(f"FAIL mutation {mutate.__name__} ({group}) not caught (exit {code})")
+                print("    " + out.replace("\n", "\n    "))
+            for rel, text in saved.items():
+                with open(os.path.join(pristine, rel), "w", encoding="utf-8") as f:
+                    f.write(text)
+        print(f"groups mutated: {len(groups)} ({', '.join(groups)})")
+        print(f"{passed} passed, {failed} failed")
+        return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
