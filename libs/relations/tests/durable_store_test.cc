@@ -267,19 +267,22 @@ TEST(DurableStore, RefusesTheStateOfAnotherTopic) {
   EXPECT_EQ(memory.Stats().events, 0);
 }
 
-TEST(DurableStore, RefusesAnotherFormatVersion) {
-  TempDir dir;
+// Makes a state directory in `dir`, then overwrites its stored format version with `format`.
+void MakeStateOfFormat(const TempDir& dir, const std::string& format) {
   {
     RelationStore memory;
     ASSERT_TRUE(OpenAt(dir.str(), memory).ok());
   }
-  {
-    rocksdb::DB* raw = nullptr;
-    rocksdb::Options options;
-    ASSERT_TRUE(rocksdb::DB::Open(options, dir.str(), &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "m:format", "99").ok());
-  }
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Options options;
+  ASSERT_TRUE(rocksdb::DB::Open(options, dir.str(), &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "m:format", format).ok());
+}
+
+TEST(DurableStore, RefusesAnotherFormatVersion) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(MakeStateOfFormat(dir, "99"));
   RelationStore memory;
   auto store = OpenAt(dir.str(), memory);
   ASSERT_FALSE(store.ok());
@@ -289,17 +292,7 @@ TEST(DurableStore, RefusesAnotherFormatVersion) {
 
 TEST(DurableStore, AnOlderFormatSaysToDeleteTheDirectoryToReplay) {
   TempDir dir;
-  {
-    RelationStore memory;
-    ASSERT_TRUE(OpenAt(dir.str(), memory).ok());
-  }
-  {
-    rocksdb::DB* raw = nullptr;
-    rocksdb::Options options;
-    ASSERT_TRUE(rocksdb::DB::Open(options, dir.str(), &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "m:format", "1").ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(MakeStateOfFormat(dir, "1"));
   RelationStore memory;
   auto store = OpenAt(dir.str(), memory);
   ASSERT_FALSE(store.ok());
