@@ -89,6 +89,20 @@ class KafkaBrokerTest : public ::testing::Test {
     return producer.ok() ? std::move(*producer) : nullptr;
   }
 
+  // A producer with a fresh transactional id, InitTransactions done; null (and a failure) when
+  // either step fails.
+  std::unique_ptr<Producer> MakeTransactionalProducer() {
+    ProducerOptions options;
+    options.client = Client();
+    options.transactional_id = UniqueName("txn");
+    auto producer = Producer::Create(options);
+    EXPECT_TRUE(producer.ok()) << producer.status();
+    if (!producer.ok()) return nullptr;
+    const absl::Status init = (*producer)->InitTransactions(seconds(30));
+    EXPECT_TRUE(init.ok()) << init;
+    return init.ok() ? std::move(*producer) : nullptr;
+  }
+
   std::unique_ptr<Consumer> MakeConsumer(const std::string& group, const std::string& topic,
                                          const std::string& isolation = "read_committed") {
     ConsumerOptions options;
@@ -354,13 +368,9 @@ TEST_F(KafkaBrokerTest, TransactionsCommitOutputsAndOffsetsTogether) {
   for (int i = 0; i < 4; ++i) {
     ASSERT_TRUE(plain->ProduceSync(input, "in" + std::to_string(i), "v", kProduceTimeout).ok());
   }
-  ProducerOptions options;
-  options.client = Client();
-  options.transactional_id = UniqueName("txn");
-  auto created = Producer::Create(options);
-  ASSERT_TRUE(created.ok()) << created.status();
-  Producer& txn = **created;
-  ASSERT_TRUE(txn.InitTransactions(seconds(30)).ok());
+  auto created = MakeTransactionalProducer();
+  ASSERT_NE(created, nullptr);
+  Producer& txn = *created;
 
   const std::string group = UniqueName("txn-group");
   auto reader = MakeConsumer(group, input);
@@ -484,13 +494,9 @@ TEST_F(KafkaBrokerTest, NewOwnerWaitsForAnOpenTransactionAndStartsAtItsOffset) {
   for (int i = 0; i < 6; ++i) {
     ASSERT_TRUE(plain->ProduceSync(input, "in" + std::to_string(i), "v", kProduceTimeout).ok());
   }
-  ProducerOptions options;
-  options.client = Client();
-  options.transactional_id = UniqueName("txn");
-  auto created = Producer::Create(options);
-  ASSERT_TRUE(created.ok()) << created.status();
-  Producer& txn = **created;
-  ASSERT_TRUE(txn.InitTransactions(seconds(30)).ok());
+  auto created = MakeTransactionalProducer();
+  ASSERT_NE(created, nullptr);
+  Producer& txn = *created;
 
   // The first owner reads, sends offset 4 in a transaction and leaves the group before the
   // transaction ends.
