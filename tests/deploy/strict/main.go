@@ -5,7 +5,9 @@
 //   - every PromQL expression of deploy/grafana/dyad-dashboard.json parsed by Prometheus' parser;
 //   - deploy/prometheus/prometheus.yml loaded by Prometheus' config loader;
 //   - deploy/compose/compose.yaml loaded by compose-go (the compose-spec schema, anchors, merges,
-//     interpolation: what `docker compose config` does).
+//     interpolation: what `docker compose config` does);
+//   - deploy/docker/Dockerfile parsed by BuildKit's frontend into stages and instructions, with
+//     BuildKit's lint rules (`docker build --check`); a lint warning fails.
 //
 // Optional, not a ctest: building it fetches Go modules and takes ~10 minutes on 2 cores.
 //
@@ -25,11 +27,14 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/prometheus/config"
 	_ "github.com/prometheus/prometheus/discovery/dns"
 	_ "github.com/prometheus/prometheus/discovery/kubernetes"
-	"github.com/prometheus/prometheus/promql/parser"
+	promparser "github.com/prometheus/prometheus/promql/parser"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -119,7 +124,7 @@ func main() {
 	for _, p := range d.Panels {
 		for _, t := range p.Targets {
 			expr := strings.ReplaceAll(t.Expr, "$service", "dyad-.*")
-			if _, err := parser.NewParser(parser.Options{}).ParseExpr(expr); err != nil {
+			if _, err := promparser.NewParser(promparser.Options{}).ParseExpr(expr); err != nil {
 				fail("panel %q: %q: %v", p.Title, expr, err)
 			}
 			n++
@@ -146,6 +151,29 @@ func main() {
 		for _, name := range project.ServiceNames() {
 			s := project.Services[name]
 			fmt.Printf("ok   compose service %s: image %s command %v\n", name, s.Image, []string(s.Command))
+		}
+	}
+	// 5. The Dockerfile, parsed by BuildKit's frontend into stages and instructions (flags of
+	// COPY --from, instruction arguments) with BuildKit's lint rules (`docker build --check`):
+	// a lint warning fails.
+	dockerfile, err := os.Open(path("deploy/docker/Dockerfile"))
+	if err != nil {
+		panic(err)
+	}
+	lint := linter.New(&linter.Config{Warn: func(rule, description, url, msg string, location []parser.Range) {
+		line := 0
+		if len(location) > 0 {
+			line = location[0].Start.Line
+		}
+		fail("Dockerfile:%d: lint %s: %s", line, rule, msg)
+	}})
+	if ast, err := parser.Parse(dockerfile); err != nil {
+		fail("Dockerfile: %v", err)
+	} else if stages, _, err := instructions.Parse(ast.AST, lint); err != nil {
+		fail("Dockerfile: %v", err)
+	} else {
+		for _, st := range stages {
+			fmt.Printf("ok   Dockerfile stage %q FROM %s: %d instructions\n", st.Name, st.BaseName, len(st.Commands))
 		}
 	}
 	if failed {
