@@ -699,8 +699,8 @@ def main(argv=None):
     data_env = re.search(r"^ENV DYAD_DATA_DIR=(\S+)", runtime_text, re.M)
     c.check(bool(data_env) and re.search(rf"COPY --from=\w+ /src/data {re.escape(data_env.group(1))}\s*$", runtime_text, re.M) is not None,
             "Dockerfile: copy data/ to $DYAD_DATA_DIR")
-    c.check('getenv("DYAD_DATA_DIR")' in read(repo.path("libs", "coder", "src", "coder.cc")),
-            "libs/coder no longer reads DYAD_DATA_DIR")
+    c.check(any('getenv("DYAD_DATA_DIR")' in read(f) for f in glob.glob(repo.path("libs", "*", "src", "*.cc"))),
+            "no libs/*/src/*.cc reads DYAD_DATA_DIR any more: the image's data directory is not found")
     c.check(re.search(r"^CMD \[\"dyad\", \"--help\"\]", runtime_text, re.M) is not None, "Dockerfile: CMD must show dyad --help")
     c.check(not any(l.split()[0].upper() == "ENTRYPOINT" for l in runtime), "Dockerfile: no ENTRYPOINT")
     state = compose_flags("query").get("--state-dir", "")

@@ -27,7 +27,7 @@ SOURCES = [
     "scripts/dev.sh",
     "tests/kafka/pom.xml",
     "libs/kafka/include/dyad/kafka/topics.h",
-    "libs/coder/src/coder.cc",
+    "libs/*/src/*.cc",
     "services/cli/main.cc",
     "services/cli/src/*.cc",
     "services/*/main.cc",
@@ -105,6 +105,7 @@ MUTATIONS = [
     ("Dockerfile", "deploy/docker/Dockerfile", "      librocksdb7.8 \\\n", "      librocksdb-dev \\\n"),
     ("Dockerfile", "deploy/docker/Dockerfile", 'CMD ["dyad", "--help"]', 'ENTRYPOINT ["/bin/sh", "-c"]\nCMD ["dyad", "--help"]'),
     ("Dockerfile", "deploy/docker/Dockerfile", "COPY --from=build /src/data /usr/local/share/dyad/data", "COPY --from=build /src/data /opt/data"),
+    ("Dockerfile", "deploy/docker/Dockerfile", "ENV DYAD_DATA_DIR=/usr/local/share/dyad/data", "ENV DYAD_DATA=/usr/local/share/dyad/data"),
     ("grafana dashboard", "deploy/grafana/dyad-dashboard.json", '"expr": "dyad_query_state_bytes', '"expr": "dyad_query_state_size_bytes'),
     ("grafana dashboard", "deploy/grafana/dyad-dashboard.json", '"expr": "process_resident_memory_bytes{service=~\\"$service\\"}"',
      '"expr": "up{service=~\\"$service\\"}"'),
@@ -128,11 +129,19 @@ def metrics_flag_in_one_service_only(root):
     text = open(query, encoding="utf-8").read()
     with open(query, "w", encoding="utf-8") as f:
         f.write(text.replace('"--metrics-listen', '"--metrics-address'))
-    return ["services/ingest/main.cc", "services/query/main.cc"]
+
+
+def data_dir_read_nowhere(root):
+    """No library reads $DYAD_DATA_DIR any more: the image's ENV would be ignored."""
+    for path in glob.glob(os.path.join(root, "libs", "*", "src", "*.cc")):
+        text = open(path, encoding="utf-8").read()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text.replace('getenv("DYAD_DATA_DIR")', 'getenv("DYAD_DATA")'))
 
 
 FUNCTION_MUTATIONS = [
     ("flags and env exist", metrics_flag_in_one_service_only),
+    ("Dockerfile", data_dir_read_nowhere),
 ]
 
 
@@ -198,11 +207,10 @@ def main():
             with open(path, "w", encoding="utf-8") as f:  # restore for the next mutation
                 f.write(text)
         for group, mutate in FUNCTION_MUTATIONS:
-            saved = {}
-            for rel in ("services/ingest/main.cc", "services/query/main.cc"):
-                saved[rel] = open(os.path.join(pristine, rel), encoding="utf-8").read()
-            mutate(pristine)
-            code, out = run_deploy_test(pristine)
+            work = os.path.join(tmp, mutate.__name__)
+            shutil.copytree(pristine, work)
+            mutate(work)
+            code, out = run_deploy_test(work)
             caught = code != 0 and f"FAIL {group}:" in out and "Traceback" not in out
             if caught:
                 passed += 1
@@ -211,9 +219,7 @@ def main():
                 failed += 1
                 print(f"FAIL mutation {mutate.__name__} ({group}) not caught (exit {code})")
                 print("    " + out.replace("\n", "\n    "))
-            for rel, text in saved.items():
-                with open(os.path.join(pristine, rel), "w", encoding="utf-8") as f:
-                    f.write(text)
+            shutil.rmtree(work)
         print(f"groups mutated: {len(groups)} ({', '.join(groups)})")
         print(f"{passed} passed, {failed} failed")
         return 0 if failed == 0 else 1
