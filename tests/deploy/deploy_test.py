@@ -425,6 +425,8 @@ def main(argv=None):
         hpas = [h for h in (by_kind.get("HorizontalPodAutoscaler") or {}).values()
                 if ((h.get("spec") or {}).get("scaleTargetRef") or {}).get("name") == name]
         c.check(len(hpas) == 1, f"{name}: needs exactly one HPA, has {len(hpas)}")
+        c.check("replicas" not in (d.get("spec") or {}),
+                f"{name}: no spec.replicas with an HPA (kubectl apply would reset the HPA's count)")
         for h in hpas:
             ref = h["spec"]["scaleTargetRef"]
             c.check(ref.get("kind") == d.get("kind") and ref.get("apiVersion") == "apps/v1",

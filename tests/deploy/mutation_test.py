@@ -62,6 +62,8 @@ MUTATIONS = [
      "              path: /healthz\n              port: 9464\n            periodSeconds: 10\n          livenessProbe"),
     ("k8s workloads", "deploy/k8s/query.yaml", 'prometheus.io/port: "9464"', 'prometheus.io/port: "9465"'),
     ("HPA and PDB per stage", "deploy/k8s/extractor.yaml", "  maxReplicas: 12", "  maxReplicas: 24"),
+    ("HPA and PDB per stage", "deploy/k8s/ingest.yaml", "  selector:\n    matchLabels:\n      app.kubernetes.io/name: dyad-ingest\n  template:",
+     "  replicas: 3\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: dyad-ingest\n  template:"),
     ("HPA and PDB per stage", "deploy/k8s/query.yaml", "  minAvailable: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: dyad-query",
      "  minAvailable: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/part-of: dyad"),
     ("HPA and PDB per stage", "deploy/k8s/query.yaml", "    kind: StatefulSet\n    name: dyad-query", "    kind: StatefulSet\n    name: dyad-queries"),
