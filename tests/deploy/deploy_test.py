@@ -91,6 +91,9 @@ PROMQL_WORDS = {
 }
 
 
+LAST_CHECKER = None
+
+
 class Checker:
     """Collects check results per group; one printed line per group."""
 
@@ -99,6 +102,7 @@ class Checker:
         self.counts = {}
         self.failures = {}
         self.order = []
+        self.failed_lines = set()
 
     def start(self, group):
         self.group = group
@@ -110,6 +114,8 @@ class Checker:
         self.counts[self.group] += 1
         if not ok:
             self.failures[self.group].append(message)
+            # Which check failed, for mutation_test.py's list of checks no breakage reaches.
+            self.failed_lines.add(sys._getframe(1).f_lineno)
         return ok
 
     def report(self):
@@ -205,7 +211,8 @@ def main(argv=None):
         "DYAD_SOURCE_DIR", os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))))
     args = parser.parse_args(argv)
     repo = Repo(args.root)
-    c = Checker()
+    global LAST_CHECKER
+    c = LAST_CHECKER = Checker()
 
     # ------------------------------------------------------------------ parse
     c.start("parse")
@@ -220,7 +227,7 @@ def main(argv=None):
                 c.check(len(parsed[rel]) > 0, f"{rel}: no YAML document")
             elif f.endswith(".json"):
                 parsed[rel] = json.loads(read(f))
-                c.check(True, rel)
+                c.check(isinstance(parsed[rel], dict), f"{rel}: not a JSON object")
         except (yaml.YAMLError, json.JSONDecodeError) as e:
             c.check(False, f"{rel}: does not parse: {e}")
     for required in ("deploy/docker/Dockerfile", "deploy/compose/compose.yaml",
@@ -250,7 +257,8 @@ def main(argv=None):
                 k8s_docs.append((rel, d))
     compose = (parsed.get("deploy/compose/compose.yaml") or [{}])[0]
     prom = (parsed.get("deploy/prometheus/prometheus.yml") or [{}])[0]
-    dash = parsed.get("deploy/grafana/dyad-dashboard.json") or {}
+    dash = parsed.get("deploy/grafana/dyad-dashboard.json")
+    dash = dash if isinstance(dash, dict) else {}
 
     # ------------------------------------------------------------------ k8s objects
     c.start("k8s objects")

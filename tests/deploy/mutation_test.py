@@ -12,6 +12,7 @@ import glob
 import os
 import contextlib
 import io
+import json
 import shutil
 import sys
 import tempfile
@@ -113,6 +114,55 @@ MUTATIONS = [
      '"expr": "up{service=~\\"$service\\"}"'),
     ("grafana dashboard", "deploy/grafana/dyad-dashboard.json", '"schemaVersion": 39', '"schemaVersion": "39"'),
     ("grafana dashboard", "deploy/grafana/dyad-dashboard.json", 'rate(dyad_rpc_seconds_bucket{', 'rate(dyad_rpc_latency_bucket{'),
+    # One per check that the ones above do not reach (mutation_test prints any left).
+    ("k8s objects", "deploy/k8s/configmap.yaml", "apiVersion: v1\nkind: ConfigMap", "kind: ConfigMap"),
+    ("k8s objects", "deploy/k8s/ingest.yaml", "  name: dyad-ingest-headless", "  name: dyad-ingest"),
+    ("k8s objects", "deploy/k8s/extractor.yaml", "      containers:\n", "      containers: []\n      x-containers:\n"),
+    ("k8s objects", "deploy/k8s/ingest.yaml", "        - name: dyad-ingest\n          image:", "        - name: \"\"\n          image:"),
+    ("k8s objects", "deploy/k8s/extractor.yaml", "  serviceName: dyad-extractor\n", ""),
+    ("k8s objects", "deploy/k8s/query.yaml", "  clusterIP: None\n  selector:\n    app.kubernetes.io/name: dyad-query\n", "  clusterIP: None\n"),
+    ("k8s objects", "deploy/k8s/extractor.yaml", "  ports:\n    - name: metrics\n      port: 9464\n      targetPort: metrics\n---",
+     "  ports: []\n---"),
+    ("k8s objects", "deploy/k8s/ingest.yaml", "    - name: metrics\n      port: 9464\n      targetPort: metrics",
+     "    - name: metrics\n      port: \"9464\"\n      targetPort: metrics"),
+    ("k8s objects", "deploy/k8s/query.yaml", "    kind: StatefulSet\n    name: dyad-query\n  minReplicas", "    name: dyad-query\n  minReplicas"),
+    ("k8s objects", "deploy/k8s/ingest.yaml", "  minReplicas: 2\n  maxReplicas: 10", "  minReplicas: 12\n  maxReplicas: 10"),
+    ("k8s objects", "deploy/k8s/query.yaml", "        name: cpu\n", "        name: memory\n"),
+    ("k8s objects", "deploy/k8s/ingest.yaml", "  minAvailable: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: dyad-ingest",
+     "  minAvailable: 1\n  selector:\n    matchExpressions: []"),
+    ("k8s objects", "deploy/k8s/kustomization.yaml", "namespace: dyad\nresources", "namespace: default\nresources"),
+    ("k8s workloads", "deploy/k8s/ingest.yaml", "kind: Deployment\nmetadata:\n  name: dyad-ingest\n", "kind: Deployment\nmetadata:\n  name: dyad-ingester\n"),
+    ("k8s workloads", "deploy/k8s/extractor.yaml", "            limits:\n              cpu: \"2\"\n              memory: 1Gi", "            limits:\n              cpu: \"2\""),
+    ("k8s workloads", "deploy/k8s/ingest.yaml", "        runAsUser: 10001", "        runAsUser: 0"),
+    ("k8s workloads", "deploy/k8s/query.yaml", "allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true"),
+    ("k8s workloads", "deploy/k8s/ingest.yaml", 'drop: ["ALL"]', 'drop: ["NET_RAW"]'),
+    ("k8s workloads", "deploy/k8s/extractor.yaml", 'command: ["dyad-extractor"]', 'command: ["dyad-query"]'),
+    ("k8s workloads", "deploy/k8s/query.yaml", "            - name: metrics\n              containerPort: 9464", "            - name: metrics\n              containerPort: 9465"),
+    ("k8s workloads", "deploy/k8s/extractor.yaml", "          readinessProbe:\n            httpGet:\n              path: /metrics\n              port: 9464\n            periodSeconds: 10\n", ""),
+    ("k8s workloads", "deploy/k8s/ingest.yaml", "--listen=0.0.0.0:50051", "--listen=127.0.0.1:50051"),
+    ("k8s workloads", "deploy/k8s/extractor.yaml", "kind: StatefulSet\nmetadata:\n  name: dyad-extractor", "kind: Deployment\nmetadata:\n  name: dyad-extractor"),
+    ("k8s workloads", "deploy/k8s/extractor.yaml", "fieldPath: metadata.name", "fieldPath: metadata.uid"),
+    ("k8s workloads", "deploy/k8s/query.yaml", "kind: StatefulSet\nmetadata:\n  name: dyad-query", "kind: Deployment\nmetadata:\n  name: dyad-query"),
+    ("k8s workloads", "deploy/k8s/query.yaml", "  clusterIP: None\n  selector:\n    app.kubernetes.io/name: dyad-query", "  selector:\n    app.kubernetes.io/name: dyad-query"),
+    ("k8s services", "deploy/k8s/query.yaml", "      appProtocol: grpc\n    - name: metrics\n      port: 9464\n      targetPort: metrics\n---",
+     "      appProtocol: grpc\n---"),
+    ("compose", "deploy/compose/compose.yaml", "      - --group=dyad-extractor\n", "      - --group=dyad-$HOSTNAME\n"),
+    ("compose", "deploy/compose/compose.yaml", "  extractor:\n    <<: *dyad-image\n", "  extractor:\n    <<: *dyad-image\n    ports:\n      - \"9464\"\n"),
+    ("compose", "deploy/compose/compose.yaml", '"--limit", "1"', '"--max", "1"'),
+    ("compose", "deploy/compose/compose.yaml", "../prometheus/prometheus.yml:/etc", "../prometheus/prom.yml:/etc"),
+    ("compose", "deploy/compose/compose.yaml", "../grafana/provisioning:", "../grafana/provision:"),
+    ("ports", "services/ingest/main.cc", 'std::string listen = "127.0.0.1:50051"', 'std::string listen = "127.0.0.1:50061"'),
+    ("ports", "deploy/prometheus/prometheus.yml", "      - role: pod", "      - role: endpoints"),
+    ("ports", "deploy/prometheus/prometheus.yml", "        target_label: __address__", "        target_label: __address"),
+    ("flags and env exist", "deploy/k8s/ingest.yaml", "                name: dyad-config", "                name: dyad-conf"),
+    ("flags and env exist", "services/extractor/main.cc", '->envname("DYAD_BROKERS")', '->envname("DYAD_KAFKA_BROKERS")'),
+    ("Dockerfile", "services/query/CMakeLists.txt", "add_executable(dyad-query ", "add_executable(dyad-query-server "),
+    ("Dockerfile", "deploy/docker/Dockerfile", 'CMD ["dyad", "--help"]', 'CMD ["dyad-query"]'),
+    ("Dockerfile", "deploy/docker/Dockerfile.dockerignore", "\nbuild/\n", "\n"),
+    ("grafana dashboard", "deploy/grafana/dyad-dashboard.json", '"id": 2,', '"id": 1,'),
+    ("grafana dashboard", "deploy/grafana/dyad-dashboard.json", '"w": 12,', '"w": "12",'),
+    ("grafana dashboard", "deploy/grafana/dyad-dashboard.json", '"refId": "A"', '"refId": ""'),
+    ("grafana dashboard", "deploy/grafana/dyad-dashboard.json", '=~\\"$service\\"', '=~\\"$svc\\"'),
 ]
 
 
@@ -141,7 +191,38 @@ def data_dir_read_nowhere(root):
             f.write(text.replace('getenv("DYAD_DATA_DIR")', 'getenv("DYAD_DATA")'))
 
 
+def yaml_file_of_comments_only(root):
+    with open(os.path.join(root, "deploy", "grafana", "provisioning", "dashboards", "dyad.yaml"), "w",
+              encoding="utf-8") as f:
+        f.write("# nothing here\n")
+
+
+def dashboard_not_an_object(root):
+    with open(os.path.join(root, "deploy", "grafana", "dyad-dashboard.json"), "w", encoding="utf-8") as f:
+        f.write("[]\n")
+
+
+def panel_without_targets(root):
+    path = os.path.join(root, "deploy", "grafana", "dyad-dashboard.json")
+    dash = json.load(open(path, encoding="utf-8"))
+    next(p for p in dash["panels"] if p.get("type") != "row")["targets"] = []
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(dash, f)
+
+
+def no_namespace(root):
+    os.remove(os.path.join(root, "deploy", "k8s", "namespace.yaml"))
+    path = os.path.join(root, "deploy", "k8s", "kustomization.yaml")
+    text = open(path, encoding="utf-8").read()
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text.replace("  - namespace.yaml\n", ""))
+
+
 FUNCTION_MUTATIONS = [
+    ("parse", dashboard_not_an_object),
+    ("parse", yaml_file_of_comments_only),
+    ("grafana dashboard", panel_without_targets),
+    ("k8s objects", no_namespace),
     ("flags and env exist", metrics_flag_in_one_service_only),
     ("Dockerfile", data_dir_read_nowhere),
 ]
@@ -156,12 +237,16 @@ def copy_tree(root, dest):
                 shutil.copy2(src, out)
 
 
+FAILED_LINES = set()
+
+
 def run_deploy_test(root):
     """deploy_test.main in this process (fast); a crash counts as not caught."""
     out = io.StringIO()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             code = deploy_test.main(["--root", root])
+        FAILED_LINES.update(deploy_test.LAST_CHECKER.failed_lines)
     except Exception:  # noqa: BLE001 - a crash is reported, not a catch
         out.write("Traceback\n" + traceback.format_exc())
         code = 2
@@ -223,6 +308,28 @@ def main():
                 print("    " + out.replace("\n", "\n    "))
             shutil.rmtree(work)
         print(f"groups mutated: {len(groups)} ({', '.join(groups)})")
+        # Every check of deploy_test.py must have failed under some mutation: a check that
+        # nothing here can make fail proves nothing. A check spans the lines of its call (the
+        # line a failure reports is the call's first on current Pythons, its last on old ones).
+        source = open(deploy_test.__file__, encoding="utf-8").read().splitlines()
+        unreached, n_sites = [], 0
+        for i, line in enumerate(source, 1):
+            if "c.check(" not in line or line.lstrip().startswith("#"):
+                continue
+            n_sites += 1
+            depth, end = 0, i
+            for j in range(i, len(source) + 1):
+                depth += source[j - 1].count("(") - source[j - 1].count(")")
+                end = j
+                if depth <= 0:
+                    break
+            if not any(k in FAILED_LINES for k in range(i, end + 1)):
+                unreached.append(i)
+        print(f"checks made to fail: {n_sites - len(unreached)} of {n_sites} in deploy_test.py")
+        for i in unreached:
+            failed += 1
+            print(f"FAIL never failed: deploy_test.py:{i}: {source[i - 1].strip()[:100]} "
+                  "(add a mutation that breaks it)")
         print(f"{passed} passed, {failed} failed")
         return 0 if failed == 0 else 1
 
