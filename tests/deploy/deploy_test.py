@@ -35,6 +35,9 @@ import sys
 try:
     import yaml
 except ImportError:  # pragma: no cover - the environment decides
+    # CMake may have found another Python than Debian's, which python3-yaml serves: use that one.
+    if os.path.exists("/usr/bin/python3") and os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3"):
+        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
     print("deploy_test: PyYAML is missing: apt-get install python3-yaml (scripts/dev.sh "
           "TEST_PACKAGES installs it)", file=sys.stderr)
     sys.exit(1)
