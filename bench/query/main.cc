@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "dyad/core/data_dir.h"
 #include "dyad/core/dates.h"
 #include "dyad/core/shutdown.h"
 #include "dyad/kafka/embedded_broker.h"
@@ -145,7 +146,7 @@ std::string Hex(uint64_t value) {
 
 int Generate(const GenerateOptions& options) {
   const std::string data_dir =
-      options.data_dir.empty() ? dyad::relations::DefaultDataDir() : options.data_dir;
+      options.data_dir.empty() ? dyad::core::DefaultDataDir() : options.data_dir;
   auto countries = LoadCountries(data_dir, options.countries);
   auto codes = LoadCodes(data_dir);
   const auto first = dyad::core::ParseIsoDate(options.first_day);

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "dyad/coder/dictionary.h"
+#include "dyad/core/data_dir.h"
 #include "dyad/core/ids.h"
 #include "dyad/core/utf8.h"
 #include "dyad/tagger/lemmatizer.h"
@@ -2108,13 +2109,8 @@ std::vector<v1::Event> Coder::Impl::Code(const v1::Article& article,
   return std::move(ctx.events);
 }
 
-std::string DefaultDataDir() {
-  if (const char* env = std::getenv("DYAD_DATA_DIR"); env != nullptr && *env != '\0') return env;
-  return DYAD_DEFAULT_DATA_DIR;
-}
-
 CoderOptions DefaultCoderOptions() {
-  const std::string dir = DefaultDataDir();
+  const std::string dir = core::DefaultDataDir();
   CoderOptions o;
   o.dictionaries_dir = dir + "/dictionaries";
   o.cameo_table_path = dir + "/cameo/cameo_eventcodes.tsv";

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "dyad/core/config.h"
+#include "dyad/core/data_dir.h"
 #include "dyad/core/dates.h"
 #include "dyad/core/ids.h"
 #include "dyad/core/utf8.h"
@@ -76,6 +77,15 @@ TEST(Config, ParsesKeyValue) {
 
 namespace dyad::core {
 namespace {
+
+TEST(DataDir, EnvironmentFirstThenTheSourceTree) {
+  ::setenv("DYAD_DATA_DIR", "/tmp/dyad-data-x", 1);
+  EXPECT_EQ(DefaultDataDir(), "/tmp/dyad-data-x");
+  ::setenv("DYAD_DATA_DIR", "", 1);  // empty = not set
+  EXPECT_EQ(DefaultDataDir(), std::string(DYAD_SOURCE_DIR) + "/data");
+  ::unsetenv("DYAD_DATA_DIR");
+  EXPECT_EQ(DefaultDataDir(), std::string(DYAD_SOURCE_DIR) + "/data");
+}
 
 TEST(Subprocess, ReadsLinesAndExitCode) {
   auto child = Subprocess::Start({"/bin/sh", "-c", "echo ready; echo two; exit 3"});

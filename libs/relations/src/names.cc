@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "dyad/core/data_dir.h"
 
 namespace dyad::relations {
 namespace {
@@ -159,13 +160,8 @@ absl::Status LoadEventCodes(const std::string& path,
 
 }  // namespace
 
-std::string DefaultDataDir() {
-  if (const char* env = std::getenv("DYAD_DATA_DIR"); env != nullptr && *env != '\0') return env;
-  return DYAD_DEFAULT_DATA_DIR;
-}
-
 absl::StatusOr<Names> Names::Load(const std::string& data_dir) {
-  const std::string dir = data_dir.empty() ? DefaultDataDir() : data_dir;
+  const std::string dir = data_dir.empty() ? core::DefaultDataDir() : data_dir;
   Names names;
   if (auto s = LoadEventCodes(dir + "/cameo/cameo_eventcodes.tsv", names.codes_); !s.ok()) return s;
   if (auto s = LoadCodeNames(dir + "/dictionaries/countries.txt", names.countries_); !s.ok()) {

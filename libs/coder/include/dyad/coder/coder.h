@@ -42,9 +42,8 @@ struct CodingOverrides {
   std::map<std::string, std::string> values;
 };
 
-// Where the data shipped with dyad lives: $DYAD_DATA_DIR, else the installed/source data/ dir.
-std::string DefaultDataDir();
-// Options pointing at DefaultDataDir()'s dictionaries, CAMEO table and tone lexicon.
+// Options pointing at core::DefaultDataDir()'s dictionaries, CAMEO table and tone lexicon
+// ($DYAD_DATA_DIR, else the source tree's data/).
 CoderOptions DefaultCoderOptions();
 
 class Coder {

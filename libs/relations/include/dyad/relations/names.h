@@ -15,10 +15,6 @@
 
 namespace dyad::relations {
 
-// Where the data shipped with dyad lives: $DYAD_DATA_DIR, else the source tree's data/ directory
-// (the same rule as dyad::coder::DefaultDataDir, which dyad-query does not link).
-std::string DefaultDataDir();
-
 class Names {
  public:
   // No data loaded: ActorName knows only the built-in role names ("PAKGOV" → "PAK government")
@@ -27,7 +23,8 @@ class Names {
 
   // Reads <data_dir>/cameo/cameo_eventcodes.tsv (columns code, name, ...: event code names) and
   // <data_dir>/dictionaries/countries.txt ("CODE | name | ...": country names) and igos.txt
-  // ("CODE | name | ...": organisation names). An empty `data_dir` means DefaultDataDir().
+  // ("CODE | name | ...": organisation names). An empty `data_dir` means core::DefaultDataDir()
+  // ($DYAD_DATA_DIR, else the source tree's data/).
   // Role names (GOV → "government", MIL → "military", ...) are the CAMEO actor type labels, built
   // in. Loading takes a few milliseconds.
   static absl::StatusOr<Names> Load(const std::string& data_dir = {});
