@@ -33,6 +33,10 @@ int main(int argc, char** argv) {
       ->envname("DYAD_QUERY_STATE_DIR");
   app.add_option("--listen", options.listen, "gRPC host:port (port 0 = any free port)")
       ->envname("DYAD_QUERY_LISTEN");
+  app.add_option("--metrics-listen", options.metrics_listen,
+                 "Prometheus metrics on http://HOST:PORT/metrics (port 0 = any free port); "
+                 "empty = no metrics server")
+      ->envname("DYAD_QUERY_METRICS_LISTEN");
   app.add_option("--group", options.group_prefix,
                  "Consumer group id prefix; hostname, pid and a random suffix are appended so "
                  "every replica reads all partitions")
@@ -100,6 +104,9 @@ int main(int argc, char** argv) {
   if (!server.ok()) {
     std::fprintf(stderr, "dyad-query: %s\n", server.status().ToString().c_str());
     return 1;
+  }
+  if (!(*server)->metrics_address().empty()) {
+    spdlog::info("dyad-query metrics on http://{}/metrics", (*server)->metrics_address());
   }
   std::printf("dyad-query listening on %s\n", (*server)->address().c_str());
   std::fflush(stdout);

@@ -27,7 +27,8 @@ class Consumer::Impl {
                                                               : std::nullopt),
         commit_offsets_(options.commit_offsets),
         on_assign_(options.on_assign),
-        on_revoke_(options.on_revoke) {}
+        on_revoke_(options.on_revoke),
+        stats_(options.client.stats) {}
 
   ~Impl() {
     if (rk_ == nullptr) return;
@@ -215,9 +216,39 @@ class Consumer::Impl {
     }
   }
 
+  // At most once a second (from Poll): the lag of every assigned partition into stats_, from
+  // librdkafka's local view (position, and the high watermark of the last fetch response).
+  void MaybeUpdateLag() {
+    if (stats_ == nullptr) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_lag_update_) return;
+    next_lag_update_ = now + std::chrono::seconds(1);
+    rd_kafka_topic_partition_list_t* raw = nullptr;
+    if (rd_kafka_assignment(rk_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR || raw == nullptr) {
+      return;
+    }
+    const PartitionListPtr assignment(raw);
+    std::vector<PartitionLag> lag;
+    if (rd_kafka_position(rk_.get(), assignment.get()) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      for (int i = 0; i < assignment->cnt; ++i) {
+        const auto& tp = assignment->elems[i];
+        int64_t low = -1, high = -1;
+        if (tp.offset < 0 ||
+            rd_kafka_get_watermark_offsets(rk_.get(), tp.topic, tp.partition, &low, &high) !=
+                RD_KAFKA_RESP_ERR_NO_ERROR ||
+            high < 0) {
+          continue;
+        }
+        lag.push_back({tp.topic, tp.partition, std::max<int64_t>(0, high - tp.offset)});
+      }
+    }
+    stats_->SetConsumerLag(this, std::move(lag));
+  }
+
   absl::Status Close() {
     if (closed_) return absl::OkStatus();
     closed_ = true;
+    if (stats_ != nullptr) stats_->SetConsumerLag(this, {});
     absl::Status status = commit_offsets_ ? CommitStored("commit on close") : absl::OkStatus();
     if (absl::IsUnavailable(status)) {
       // rd_kafka_consumer_close would retry the commit until session.timeout.ms: give up now.
@@ -265,6 +296,8 @@ class Consumer::Impl {
   const bool commit_offsets_;
   const std::function<void(std::vector<TopicPartitionOffset>&)> on_assign_;
   const std::function<void(const std::vector<TopicPartition>&)> on_revoke_;
+  const std::shared_ptr<ClientStats> stats_;  // may be null
+  std::chrono::steady_clock::time_point next_lag_update_;
   std::atomic<int64_t> rebalances_{0};
   HandlePtr rk_;
   bool closed_ = false;
@@ -325,6 +358,7 @@ absl::Status Consumer::Subscribe(const std::vector<std::string>& topics) {
 absl::StatusOr<std::optional<Message>> Consumer::Poll(std::chrono::milliseconds timeout) {
   if (impl_->closed()) return absl::FailedPreconditionError("kafka consumer: already closed");
   rd_kafka_t* rk = impl_->rk();
+  impl_->MaybeUpdateLag();
   internal::MessagePtr msg(rd_kafka_consumer_poll(rk, static_cast<int>(timeout.count())));
   if (msg == nullptr) {
     if (auto fatal = internal::FatalErrorStatus(rk, "kafka consumer"); !fatal.ok()) return fatal;

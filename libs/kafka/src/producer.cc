@@ -26,14 +26,15 @@ namespace {
 struct Pending {
   DeliveryCallback callback;
   std::atomic<int>* outstanding;
+  ClientStats* stats;  // may be null
 };
 
 }  // namespace
 
 class Producer::Impl {
  public:
-  Impl(HandlePtr rk, int close_timeout_ms)
-      : rk_(std::move(rk)), close_timeout_ms_(close_timeout_ms) {
+  Impl(HandlePtr rk, int close_timeout_ms, std::shared_ptr<ClientStats> stats)
+      : rk_(std::move(rk)), close_timeout_ms_(close_timeout_ms), stats_(std::move(stats)) {
     poller_ = std::thread([this] { PollLoop(); });
   }
 
@@ -57,6 +58,7 @@ class Producer::Impl {
 
   rd_kafka_t* rk() const { return rk_.get(); }
   std::atomic<int>& outstanding() { return outstanding_; }
+  ClientStats* stats() const { return stats_.get(); }
 
   int Flush(std::chrono::milliseconds timeout) {
     // Our own wait instead of rd_kafka_flush, which would run delivery callbacks on the calling
@@ -75,6 +77,10 @@ class Producer::Impl {
                                      void* /*opaque*/) {
     std::unique_ptr<Pending> pending(static_cast<Pending*>(msg->_private));
     if (pending == nullptr) return;
+    if (pending->stats != nullptr) {
+      if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) pending->stats->AddDeliveryError();
+      pending->stats->AddQueued(-1);
+    }
     if (pending->callback) pending->callback(MakeReport(msg));
     // Only now is the record no longer outstanding: Flush waits for callbacks to have run.
     pending->outstanding->fetch_sub(1);
@@ -104,6 +110,8 @@ class Producer::Impl {
 
   HandlePtr rk_;
   const int close_timeout_ms_;
+  // Declared before the poll thread: outlives every delivery report.
+  const std::shared_ptr<ClientStats> stats_;
   std::atomic<bool> stop_{false};
   std::atomic<int> outstanding_{0};
   std::mutex mu_;
@@ -135,9 +143,9 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const ProducerOptions
   rd_kafka_conf_set_dr_msg_cb(conf->get(), &Impl::DeliveryReportCallback);
   auto rk = internal::NewHandle(RD_KAFKA_PRODUCER, std::move(*conf));
   if (!rk.ok()) return rk.status();
-  return std::unique_ptr<Producer>(
-      new Producer(std::make_unique<Impl>(std::move(*rk), options.close_timeout_ms),
-                   !options.transactional_id.empty()));
+  return std::unique_ptr<Producer>(new Producer(
+      std::make_unique<Impl>(std::move(*rk), options.close_timeout_ms, options.client.stats),
+      !options.transactional_id.empty()));
 }
 
 Producer::Producer(std::unique_ptr<Impl> impl, bool transactional)
@@ -155,7 +163,8 @@ absl::Status Producer::Produce(std::string_view topic, std::string_view key, std
                           static_cast<ssize_t>(data.size()));
     }
   }
-  auto pending = std::make_unique<Pending>(Pending{std::move(on_delivery), &impl_->outstanding()});
+  auto pending = std::make_unique<Pending>(
+      Pending{std::move(on_delivery), &impl_->outstanding(), impl_->stats()});
   const std::string topic_name(topic);
   std::vector<rd_kafka_vu_t> vus(4);
   vus[0].vtype = RD_KAFKA_VTYPE_TOPIC;
@@ -178,8 +187,12 @@ absl::Status Producer::Produce(std::string_view topic, std::string_view key, std
     vu.u.headers = hdrs.get();
   }
   impl_->outstanding().fetch_add(1);
+  if (impl_->stats() != nullptr) impl_->stats()->AddQueued(1);
   const internal::ErrorPtr error(rd_kafka_produceva(rk, vus.data(), vus.size()));
-  if (error != nullptr) impl_->outstanding().fetch_sub(1);
+  if (error != nullptr) {
+    impl_->outstanding().fetch_sub(1);
+    if (impl_->stats() != nullptr) impl_->stats()->AddQueued(-1);
+  }
   if (error != nullptr) {
     const rd_kafka_resp_err_t err = rd_kafka_error_code(error.get());
     const std::string what = absl::StrCat("kafka produce to topic ", topic_name);

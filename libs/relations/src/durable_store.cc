@@ -489,6 +489,12 @@ int64_t DurableStore::Counter(std::string_view name) const {
   return it == counters_.end() ? 0 : it->second;
 }
 
+int64_t DurableStore::LiveSstBytes() const {
+  uint64_t bytes = 0;
+  if (!db_->GetIntProperty("rocksdb.live-sst-files-size", &bytes)) return -1;
+  return static_cast<int64_t>(bytes);
+}
+
 int64_t DurableStore::DiskBytes() const {
   // Every file RocksDB keeps there: SSTs, WAL, MANIFEST, OPTIONS, LOG.
   uint64_t bytes = 0;

@@ -210,6 +210,7 @@ absl::StatusOr<std::unique_ptr<Server>> StartServer(const ServerOptions& options
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
   builder.SetMaxSendMessageSize(options.max_send_bytes);
   for (auto* service : services) builder.RegisterService(service);
+  if (options.interceptors) builder.experimental().SetInterceptorCreators(options.interceptors());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError("cannot listen on " + options.listen +

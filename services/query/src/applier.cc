@@ -221,6 +221,10 @@ bool EventApplier::Flush() {
   stats_.applied.fetch_add(pending_.applied);
   stats_.duplicates.fetch_add(pending_.duplicates);
   stats_.invalid.fetch_add(pending_.invalid);
+  for (int i = 0; i < kRecordOutcomes; ++i) {
+    stats_.invalid_by_outcome[static_cast<std::size_t>(i)].fetch_add(
+        pending_.invalid_by_outcome[static_cast<std::size_t>(i)]);
+  }
   stats_.batches.fetch_add(1);
   pending_ = {};
   // Durable and queryable now: the live feed may see it.
@@ -289,6 +293,7 @@ void EventApplier::Run() {
           break;
         default: {
           ++pending_.invalid;
+          ++pending_.invalid_by_outcome[static_cast<std::size_t>(outcome)];
           bool& logged = logged_[static_cast<int>(outcome)];
           if (!logged) {
             logged = true;

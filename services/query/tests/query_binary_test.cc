@@ -2,6 +2,8 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -9,6 +11,7 @@
 #include <csignal>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <random>
 #include <thread>
 #include <tuple>
@@ -17,6 +20,7 @@
 #include "dyad/kafka/embedded_broker.h"
 #include "dyad/kafka/producer.h"
 #include "dyad/kafka/topics.h"
+#include "dyad/metrics/scrape.h"
 #include "dyad/rpc/server.h"
 #include "dyad/rpc/test_pki.h"
 #include "dyad/v1/relations_service.grpc.pb.h"
@@ -109,6 +113,62 @@ TEST(QueryBinary, ServesAndStopsCleanlyOnSigterm) {
   EXPECT_EQ(*code, 0);
 }
 
+// A loopback port free a moment ago (bound to port 0, then closed).
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof addr;
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length), 0);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// --metrics-listen: the binary serves /metrics, and the numbers move as events arrive.
+TEST(QueryBinary, ServesMetricsByFlag) {
+  auto broker = kafka::EmbeddedBroker::Start(1);
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  const std::string metrics_address = "127.0.0.1:" + std::to_string(FreePort());
+  auto child =
+      StartQuery({"--brokers=" + (*broker)->bootstrap_servers(), "--listen=127.0.0.1:0",
+                  "--partitions=1", "--log-level=warn", "--metrics-listen=" + metrics_address});
+  ASSERT_NE(child, nullptr);
+  auto line = child->ReadLine(seconds(60));
+  ASSERT_TRUE(line.ok()) << line.status();
+  auto before = metrics::HttpGet(metrics_address);
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(metrics::FindSample(*before, "dyad_query_mentions_applied_total"), 0);
+  EXPECT_TRUE(metrics::FindSample(*before, "process_resident_memory_bytes").has_value());
+
+  dyad::v1::Event event;
+  event.set_id("e-metrics-1");
+  event.mutable_source()->set_code("USAGOV");
+  event.mutable_target()->set_code("PAKGOV");
+  event.mutable_date()->set_date("2025-09-13");
+  event.set_quad_class(1);
+  auto producer = kafka::Producer::Create({.client = {.brokers = (*broker)->bootstrap_servers()}});
+  ASSERT_TRUE(producer.ok()) << producer.status();
+  auto report = (*producer)->ProduceSync(kafka::kEventsTopic, "USA>PAK", event.SerializeAsString(),
+                                         seconds(10));
+  ASSERT_TRUE(report.ok() && report->status.ok());
+  std::optional<double> applied;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (applied != 1 && std::chrono::steady_clock::now() < deadline) {
+    auto body = metrics::HttpGet(metrics_address);
+    ASSERT_TRUE(body.ok()) << body.status();
+    applied = metrics::FindSample(*body, "dyad_query_mentions_applied_total");
+    if (applied != 1) std::this_thread::sleep_for(milliseconds(100));
+  }
+  EXPECT_EQ(applied, 1);
+
+  child->Signal(SIGTERM);
+  auto code = child->Wait(seconds(20));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
+}
+
 TEST(QueryBinary, BadFlagsExitOne) {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {"--partitions=0"},
@@ -120,6 +180,8 @@ TEST(QueryBinary, BadFlagsExitOne) {
            {"--tls-cert=/nonexistent/server.pem", "--tls-key=/nonexistent/server.key"},
            {"--tls-client-ca=/etc/hostname"},
            {"--max-watchers=-1"},
+           {"--metrics-listen=nocolon"},
+           {"--metrics-listen=127.0.0.1:99999"},
        }) {
     auto child = StartQuery(args);
     ASSERT_NE(child, nullptr);

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "dyad/kafka/client_stats.h"
 
 namespace dyad::kafka {
 
@@ -17,6 +19,9 @@ struct ClientConfig {
   std::map<std::string, std::string> properties;
   // client.id, for broker logs and metrics.
   std::string client_id = "dyad";
+  // Optional: producers and consumers made from this config report their queue, delivery errors
+  // and lag here (client_stats.h; exported by libs/metrics). Null: not reported.
+  std::shared_ptr<ClientStats> stats;
 };
 
 // Parses repeated "key=value" strings into properties. INVALID_ARGUMENT names the bad entry.

@@ -153,6 +153,10 @@ class DurableStore {
 
   // Bytes RocksDB uses on disk (SST + WAL files), for logs and the README's numbers.
   int64_t DiskBytes() const;
+  // Bytes of the live SST files (RocksDB property "rocksdb.live-sst-files-size"; what is still
+  // only in the memtable and WAL is not counted), for the dyad_query_state_bytes metric. Cheap
+  // (no file system walk); thread-safe; -1 if RocksDB cannot tell.
+  int64_t LiveSstBytes() const;
 
  private:
   DurableStore(DurableStoreOptions options, RelationStore& memory);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/server_interceptor.h>
 
 #include <chrono>
 #include <functional>
@@ -43,6 +44,11 @@ struct ServerOptions {
   int max_receive_bytes = 16 * 1024 * 1024;
   int max_send_bytes = 64 * 1024 * 1024;
   ServerTls tls;
+  // Optional: makes the interceptor factories every call passes through (e.g. the RPC metrics of
+  // dyad::metrics::RpcMetrics::InterceptorFactories()); called once by StartServer. Empty: none.
+  std::function<
+      std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>()>
+      interceptors;
 };
 
 class Server {

@@ -13,6 +13,7 @@
 // empty state directory is rebuilt by replaying the topic from the beginning.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -27,6 +28,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "dyad/kafka/config.h"
+#include "dyad/metrics/http_server.h"
+#include "dyad/metrics/registry.h"
+#include "dyad/metrics/rpc_metrics.h"
 #include "dyad/query/response_cache.h"
 #include "dyad/query/watch.h"
 #include "dyad/relations/durable_store.h"
@@ -87,7 +91,9 @@ struct ApplierStats {
   std::atomic<int64_t> applied{0};     // new events
   std::atomic<int64_t> duplicates{0};  // events already applied
   std::atomic<int64_t> invalid{0};     // unparseable, missing id, rejected or oversized: skipped
-  std::atomic<int64_t> batches{0};     // WriteBatches committed
+  // `invalid` by kind, indexed by RecordOutcome (the kApplied and kDuplicate entries stay 0).
+  std::array<std::atomic<int64_t>, kRecordOutcomes> invalid_by_outcome{};
+  std::atomic<int64_t> batches{0};  // WriteBatches committed
   // Set once the consumer has read to the end of every assigned partition, as far as the applier
   // can tell: an idle poll (poll_timeout without a record) that began at least poll_timeout
   // after the assignment, once the state has read as many records as the topic held at start
@@ -173,6 +179,7 @@ class EventApplier {
   int batch_records_ = 0;
   struct Pending {
     int64_t records = 0, applied = 0, duplicates = 0, invalid = 0;
+    std::array<int64_t, kRecordOutcomes> invalid_by_outcome{};
   } pending_;  // the batch's share of stats_, added when it is committed
   bool failed_ = false;
   bool assigned_ = false;
@@ -293,6 +300,10 @@ struct QueryOptions {
   // How long EnsureTopic may wait for the brokers at start.
   std::chrono::milliseconds startup_timeout = std::chrono::seconds(30);
   RelationsServiceOptions service;
+  // host:port of the Prometheus metrics endpoint (GET /metrics; port 0 = any free port, see
+  // QueryServer::metrics_address()). Empty: no metrics server and no metrics kept. The metrics:
+  // dyad_query_* (README.md), dyad_rpc_* per gRPC method, dyad_kafka_consumer_lag and process_*.
+  std::string metrics_listen;
 };
 
 // The running service: the store, the applier filling it and the gRPC server reading it.
@@ -315,6 +326,8 @@ class QueryServer {
 
   // "host:port" actually bound.
   std::string address() const;
+  // "host:port" of the metrics endpoint; empty when QueryOptions::metrics_listen was.
+  std::string metrics_address() const;
   const std::string& group_id() const { return group_id_; }
   // The state directory in use (a temporary one when QueryOptions::state_dir was empty).
   const std::string& state_dir() const { return state_dir_; }
@@ -341,6 +354,11 @@ class QueryServer {
   std::unique_ptr<WatchHub> watch_hub_;
   std::unique_ptr<RelationsService> service_;
   std::unique_ptr<rpc::Server> server_;
+  // Metrics (only with QueryOptions::metrics_listen). The server is stopped first: its callbacks
+  // read the members above.
+  std::unique_ptr<metrics::Registry> metrics_;
+  std::unique_ptr<metrics::RpcMetrics> rpc_metrics_;
+  std::unique_ptr<metrics::MetricsServer> metrics_server_;
 };
 
 }  // namespace dyad::query
