@@ -13,6 +13,10 @@
 #include "dyad/core/shutdown.h"
 #include "dyad/extractor/extractor.h"
 #include "dyad/kafka/config.h"
+#include "dyad/metrics/http_server.h"
+#include "dyad/metrics/kafka_metrics.h"
+#include "dyad/metrics/process.h"
+#include "dyad/metrics/registry.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"dyad-extractor: codes articles from Kafka into CAMEO events"};
@@ -68,6 +72,11 @@ int main(int argc, char** argv) {
                  "transaction.timeout.ms: the broker aborts a transaction left open this long")
       ->envname("DYAD_EXTRACTOR_TRANSACTION_TIMEOUT_MS")
       ->check(CLI::Range(1000, 900000));
+  std::string metrics_listen;
+  app.add_option("--metrics-listen", metrics_listen,
+                 "Prometheus metrics on http://HOST:PORT/metrics (port 0 = any free port); "
+                 "empty = no metrics server")
+      ->envname("DYAD_EXTRACTOR_METRICS_LISTEN");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
       ->envname("DYAD_LOG_LEVEL");
   CLI11_PARSE(app, argc, argv);
@@ -98,6 +107,20 @@ int main(int argc, char** argv) {
   } else {
     options.transactional_id.clear();
   }
+  // Metrics: checked before the coder loads, served once the Extractor exists.
+  dyad::metrics::Registry registry;
+  if (!metrics_listen.empty()) {
+    std::string host;
+    int port = 0;
+    if (auto status = dyad::metrics::ParseListenAddress(metrics_listen, host, port); !status.ok()) {
+      spdlog::error("dyad-extractor: --metrics-listen: {}", std::string(status.message()));
+      return 1;
+    }
+    dyad::metrics::AddProcessMetrics(registry);
+    options.client.stats = std::make_shared<dyad::kafka::ClientStats>();
+    dyad::metrics::AddKafkaMetrics(registry, options.client.stats);
+    options.metrics = &registry;
+  }
   auto coder = dyad::coder::Coder::Load(coder_options);
   if (!coder.ok()) {
     spdlog::error("dyad-extractor: cannot load the coder: {}", coder.status().ToString());
@@ -113,6 +136,19 @@ int main(int argc, char** argv) {
     stop.store(true);
   });
   dyad::extractor::Extractor extractor(options, **coder);
+  // Declared after the Extractor: stopped before it is destroyed (its callbacks read its stats).
+  std::unique_ptr<dyad::metrics::MetricsServer> metrics_server;
+  if (!metrics_listen.empty()) {
+    auto started = dyad::metrics::MetricsServer::Start({.listen = metrics_listen}, registry);
+    if (!started.ok()) {
+      spdlog::error("dyad-extractor: --metrics-listen: {}", started.status().ToString());
+      stop.store(true);
+      watcher.join();
+      return 1;
+    }
+    metrics_server = std::move(*started);
+    spdlog::info("dyad-extractor metrics on http://{}/metrics", metrics_server->address());
+  }
   const auto status = extractor.Run(stop, [] {
     std::printf("dyad-extractor ready\n");
     std::fflush(stdout);

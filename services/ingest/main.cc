@@ -15,6 +15,11 @@
 #include "dyad/kafka/admin.h"
 #include "dyad/kafka/config.h"
 #include "dyad/kafka/topics.h"
+#include "dyad/metrics/http_server.h"
+#include "dyad/metrics/kafka_metrics.h"
+#include "dyad/metrics/process.h"
+#include "dyad/metrics/registry.h"
+#include "dyad/metrics/rpc_metrics.h"
 #include "dyad/rpc/server.h"
 
 namespace {
@@ -49,6 +54,11 @@ int main(int argc, char** argv) {
                  "librdkafka property key=value (repeatable), e.g. security.protocol=SASL_SSL");
   app.add_option("--listen", listen, "gRPC address host:port (port 0 = any free port)")
       ->envname("DYAD_INGEST_LISTEN");
+  std::string metrics_listen;
+  app.add_option("--metrics-listen", metrics_listen,
+                 "Prometheus metrics on http://HOST:PORT/metrics (port 0 = any free port); "
+                 "empty = no metrics server")
+      ->envname("DYAD_INGEST_METRICS_LISTEN");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
       ->envname("DYAD_LOG_LEVEL");
   app.add_option("--tls-cert", tls.cert_file,
@@ -113,6 +123,20 @@ int main(int argc, char** argv) {
   }
 
   if (articles_topic.empty()) return Fail("--articles-topic must not be empty");
+  // Metrics: the address checked now; the server started once the service exists.
+  dyad::metrics::Registry registry;
+  std::unique_ptr<dyad::metrics::RpcMetrics> rpc_metrics;
+  if (!metrics_listen.empty()) {
+    std::string host;
+    int port = 0;
+    if (auto status = dyad::metrics::ParseListenAddress(metrics_listen, host, port); !status.ok()) {
+      return Fail("--metrics-listen: " + std::string(status.message()));
+    }
+    dyad::metrics::AddProcessMetrics(registry);
+    client.stats = std::make_shared<dyad::kafka::ClientStats>();
+    dyad::metrics::AddKafkaMetrics(registry, client.stats);
+    rpc_metrics = std::make_unique<dyad::metrics::RpcMetrics>(registry);
+  }
   // Bad TLS files fail now, not after waiting for Kafka.
   if (auto credentials = dyad::rpc::MakeServerCredentials(tls); !credentials.ok()) {
     return Fail(std::string(credentials.status().message()));
@@ -138,17 +162,27 @@ int main(int argc, char** argv) {
   dyad::ingest::ServiceOptions service_options;
   service_options.build.max_article_bytes = max_article_bytes;
   service_options.workers = workers;
+  if (!metrics_listen.empty()) service_options.metrics = &registry;
   dyad::ingest::IngestServiceImpl service(publisher, service_options);
 
   dyad::rpc::ServerOptions server_options;
   server_options.listen = listen;
   server_options.tls = tls;
+  if (rpc_metrics != nullptr) server_options.interceptors = rpc_metrics->InterceptorFactories();
   // A request holds the text plus its metadata; let gRPC accept what the validator would.
   server_options.max_receive_bytes = static_cast<int>(std::max<std::size_t>(
       static_cast<std::size_t>(server_options.max_receive_bytes), max_article_bytes + 256 * 1024));
   dyad::core::InstallShutdownHandlers();
   auto server = dyad::rpc::StartServer(server_options, {&service});
   if (!server.ok()) return Fail(std::string(server.status().message()));
+  // Declared after the service: stopped before it is destroyed (its callbacks read its stats).
+  std::unique_ptr<dyad::metrics::MetricsServer> metrics_server;
+  if (!metrics_listen.empty()) {
+    auto started = dyad::metrics::MetricsServer::Start({.listen = metrics_listen}, registry);
+    if (!started.ok()) return Fail("--metrics-listen: " + std::string(started.status().message()));
+    metrics_server = std::move(*started);
+    spdlog::info("dyad-ingest metrics on http://{}/metrics", metrics_server->address());
+  }
   spdlog::info("dyad-ingest: publishing to {} on {}", topic.name, client.brokers);
   std::printf("dyad-ingest listening on %s\n", (*server)->address().c_str());
   std::fflush(stdout);

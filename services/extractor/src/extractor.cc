@@ -17,6 +17,7 @@
 #include "dyad/kafka/admin.h"
 #include "dyad/kafka/consumer.h"
 #include "dyad/kafka/producer.h"
+#include "dyad/text/sentences.h"
 #include "dyad/v1/article.pb.h"
 
 namespace dyad::extractor {
@@ -69,6 +70,7 @@ struct Coded {
   std::vector<Output> outputs;
   std::size_t done = 0;
   int64_t events = 0;
+  int64_t sentences = 0;
   std::array<int64_t, kPoisonKinds> dead{};
 };
 
@@ -344,7 +346,10 @@ ExtractResult Extract(const coder::Coder& coder, std::string_view key, std::stri
                       "writes them), so one article's records stay on one partition"));
   }
   try {
-    if (options.article_time_limit.count() <= 0) return ExtractResult{coder.CodeArticle(article)};
+    const auto sentences = static_cast<int64_t>(text::SplitSentences(article.body()).size());
+    if (options.article_time_limit.count() <= 0) {
+      return ExtractResult{coder.CodeArticle(article), PoisonKind::kCoderError, sentences};
+    }
     auto events = coder.CodeArticle(article, Clock::now() + options.article_time_limit);
     if (!events.ok()) {
       return poison(PoisonKind::kTimeLimit,
@@ -352,7 +357,7 @@ ExtractResult Extract(const coder::Coder& coder, std::string_view key, std::stri
                                                              options.article_time_limit.count(),
                                                              " ms per article)")));
     }
-    return ExtractResult{std::move(*events)};
+    return ExtractResult{std::move(*events), PoisonKind::kCoderError, sentences};
   } catch (const std::exception& e) {
     return poison(PoisonKind::kCoderError,
                   absl::InternalError(absl::StrCat("the coder threw: ", e.what())));
@@ -384,7 +389,50 @@ absl::StatusOr<std::vector<dyad::v1::Event>> ExtractRecord(const coder::Coder& c
 }
 
 Extractor::Extractor(ExtractorOptions options, const coder::Coder& coder)
-    : options_(std::move(options)), coder_(coder), last_summary_(Clock::now()) {}
+    : options_(std::move(options)), coder_(coder), last_summary_(Clock::now()) {
+  if (options_.metrics == nullptr) return;
+  using metrics::MetricType;
+  using metrics::Sample;
+  auto& registry = *options_.metrics;
+  registry.AddCallback(
+      "dyad_extractor_articles_total",
+      "Article records done since start, by outcome: coded, or dead_lettered (sent to the DLQ).",
+      MetricType::kCounter, {"outcome"}, [this] {
+        const auto dead = static_cast<double>(stats_.dead_lettered.load());
+        return std::vector<Sample>{{{"coded"}, static_cast<double>(stats_.articles.load()) - dead},
+                                   {{"dead_lettered"}, dead}};
+      });
+  registry.AddCallback("dyad_extractor_dead_lettered_total",
+                       "Article records dead-lettered since start, by kind.", MetricType::kCounter,
+                       {"kind"}, [this] {
+                         std::vector<Sample> samples;
+                         for (int i = 0; i < kPoisonKinds; ++i) {
+                           const auto kind = static_cast<PoisonKind>(i);
+                           samples.push_back({{std::string(PoisonKindCode(kind))},
+                                              static_cast<double>(stats_.dead_lettered_of(kind))});
+                         }
+                         return samples;
+                       });
+  registry.AddValueCallback("dyad_extractor_sentences_total",
+                            "Sentences of the coded articles since start.", MetricType::kCounter,
+                            [this] { return static_cast<double>(stats_.sentences.load()); });
+  registry.AddValueCallback(
+      "dyad_extractor_events_total", "Events produced to the events topic since start.",
+      MetricType::kCounter, [this] { return static_cast<double>(stats_.events.load()); });
+  code_seconds_ = &registry
+                       .AddHistogram("dyad_extractor_code_seconds",
+                                     "Coder time per article record in seconds (checks, parsing "
+                                     "and coding; poison included).",
+                                     metrics::ExponentialBuckets(0.0005, 2, 16))
+                       .Get();
+  registry.AddCallback(
+      "dyad_extractor_transactions_total",
+      "Kafka transactions since start (exactly-once mode), by outcome: committed or aborted.",
+      MetricType::kCounter, {"outcome"}, [this] {
+        return std::vector<Sample>{{{"committed"}, static_cast<double>(stats_.transactions.load())},
+                                   {{"aborted"}, static_cast<double>(stats_.aborted.load())}};
+      });
+}
 
 Extractor::~Extractor() = default;
 
@@ -430,14 +478,18 @@ namespace {
 // the records to produce. Poison is logged through `log_poison`.
 Coded CodeBatch(
     const std::vector<kafka::Message>& batch, const ExtractorOptions& options,
-    const coder::Coder& coder,
+    const coder::Coder& coder, metrics::Histogram* code_seconds,
     const std::function<void(PoisonKind, const std::string&, const absl::Status&)>& log_poison) {
   Coded coded;
   const auto started = Clock::now();
   for (const kafka::Message& message : batch) {
     if (coded.done > 0 && Clock::now() - started > kBatchCodingBudget) break;
     ++coded.done;
+    const auto coding_started = Clock::now();
     ExtractResult result = ExtractArticle(coder, message.key, message.value, options);
+    if (code_seconds != nullptr) {
+      code_seconds->Observe(std::chrono::duration<double>(Clock::now() - coding_started).count());
+    }
     if (result.events.ok()) {
       std::vector<Output> events;
       events.reserve(result.events->size());
@@ -455,6 +507,7 @@ Coded CodeBatch(
       }
       if (result.events.ok()) {
         coded.events += static_cast<int64_t>(events.size());
+        coded.sentences += result.sentences;
         std::move(events.begin(), events.end(), std::back_inserter(coded.outputs));
         continue;
       }
@@ -581,7 +634,7 @@ absl::Status Extractor::RunExactlyOnce(const std::atomic<bool>& stop,
     if (auto s = Gather(consumer, stop, options_.max_batch, batch, stats_); !s.ok()) return s;
     if (batch.empty()) continue;
     const auto code_start = Clock::now();
-    const Coded coded = CodeBatch(batch, options_, coder_, log_poison);
+    const Coded coded = CodeBatch(batch, options_, coder_, code_seconds_, log_poison);
     const auto next_offsets = Offsets(batch, 0, coded.done, /*first=*/false);
     const auto txn_start = Clock::now();
 
@@ -620,6 +673,7 @@ absl::Status Extractor::RunExactlyOnce(const std::atomic<bool>& stop,
       stats_.transactions.fetch_add(1);
       stats_.articles.fetch_add(static_cast<int64_t>(coded.done));
       stats_.events.fetch_add(coded.events);
+      stats_.sentences.fetch_add(coded.sentences);
       for (std::size_t k = 0; k < coded.dead.size(); ++k) {
         stats_.dead_lettered_by_kind[k].fetch_add(coded.dead[k]);
         stats_.dead_lettered.fetch_add(coded.dead[k]);
@@ -698,7 +752,7 @@ absl::Status Extractor::RunAtLeastOnce(const std::atomic<bool>& stop,
     LogSummaryIfDue(false);
     if (auto s = Gather(consumer, stop, options_.max_batch, batch, stats_); !s.ok()) return s;
     if (batch.empty()) continue;
-    const Coded coded = CodeBatch(batch, options_, coder_, log_poison);
+    const Coded coded = CodeBatch(batch, options_, coder_, code_seconds_, log_poison);
 
     Failures failures;
     auto on_delivery = [&failures](const kafka::DeliveryReport& report) {
@@ -728,6 +782,7 @@ absl::Status Extractor::RunAtLeastOnce(const std::atomic<bool>& stop,
     }
     stats_.articles.fetch_add(static_cast<int64_t>(coded.done));
     stats_.events.fetch_add(coded.events);
+    stats_.sentences.fetch_add(coded.sentences);
     for (std::size_t k = 0; k < coded.dead.size(); ++k) {
       stats_.dead_lettered_by_kind[k].fetch_add(coded.dead[k]);
       stats_.dead_lettered.fetch_add(coded.dead[k]);

@@ -10,6 +10,10 @@
 #include "dyad/kafka/embedded_broker.h"
 #include "dyad/kafka/producer.h"
 #include "dyad/kafka/topics.h"
+#include "dyad/metrics/http_server.h"
+#include "dyad/metrics/kafka_metrics.h"
+#include "dyad/metrics/process.h"
+#include "dyad/metrics/scrape.h"
 #include "dyad/v1/article.pb.h"
 #include "shared_coder.h"
 
@@ -182,6 +186,89 @@ TEST(Extractor, CodesArticlesAndDeadLettersJunk) {
   EXPECT_EQ(events, extractor.stats().events.load());
   EXPECT_EQ(dead, 1);
   EXPECT_TRUE(saw_usa_pak);
+}
+
+// The metrics dyad-extractor serves: the Extractor in-process with a registry on 127.0.0.1:0,
+// scraped over a socket while it runs.
+TEST(Extractor, MetricsMoveWithTheWork) {
+  auto broker = kafka::EmbeddedBroker::Start(1);
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  for (const char* topic : {kafka::kArticlesTopic, kafka::kEventsTopic, kafka::kArticlesDlqTopic}) {
+    ASSERT_TRUE((*broker)->CreateTopic({topic, 2, 1}).ok());
+  }
+  kafka::ClientConfig client{.brokers = (*broker)->bootstrap_servers()};
+  auto producer = kafka::Producer::Create({.client = client});
+  ASSERT_TRUE(producer.ok()) << producer.status();
+  auto article = SeedArticle();
+  for (const char* id : {"u-1", "u-2"}) {
+    article.set_id(id);
+    ASSERT_TRUE(
+        (*producer)
+            ->ProduceSync(kafka::kArticlesTopic, id, article.SerializeAsString(), seconds(10))
+            .ok());
+  }
+  ASSERT_TRUE(
+      (*producer)->ProduceSync(kafka::kArticlesTopic, "junk", "\x01\x02 junk", seconds(10)).ok());
+
+  metrics::Registry registry;
+  metrics::AddProcessMetrics(registry);
+  ExtractorOptions options{.client = client, .group_id = "extractor-metrics", .partitions = 2};
+  options.client.stats = std::make_shared<kafka::ClientStats>();
+  metrics::AddKafkaMetrics(registry, options.client.stats);
+  options.metrics = &registry;
+  Extractor extractor(options, SharedCoder());
+  auto server = metrics::MetricsServer::Start({.listen = "127.0.0.1:0"}, registry);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::atomic<bool> stop{false};
+  absl::Status result;
+  std::thread runner([&] { result = extractor.Run(stop); });
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  while (extractor.stats().articles.load() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  // Lag is refreshed once a second inside Poll: wait for both partitions at 0.
+  std::string text;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    auto body = metrics::HttpGet((*server)->address());
+    ASSERT_TRUE(body.ok()) << body.status();
+    text = *body;
+    if (metrics::FindSample(
+            text, "dyad_kafka_consumer_lag{topic=\"dyad.articles.v1\",partition=\"0\"}") == 0 &&
+        metrics::FindSample(
+            text, "dyad_kafka_consumer_lag{topic=\"dyad.articles.v1\",partition=\"1\"}") == 0) {
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  stop.store(true);
+  runner.join();
+  ASSERT_TRUE(result.ok()) << result;
+  const auto sample = [&](const std::string& series) {
+    const auto value = metrics::FindSample(text, series);
+    EXPECT_TRUE(value.has_value()) << series << " not in:\n" << text;
+    return value.value_or(-1);
+  };
+  EXPECT_EQ(sample("dyad_extractor_articles_total{outcome=\"coded\"}"), 2);
+  EXPECT_EQ(sample("dyad_extractor_articles_total{outcome=\"dead_lettered\"}"), 1);
+  EXPECT_EQ(sample("dyad_extractor_dead_lettered_total{kind=\"not-protobuf\"}"), 1);
+  EXPECT_EQ(sample("dyad_extractor_events_total"), extractor.stats().events.load());
+  EXPECT_GT(sample("dyad_extractor_events_total"), 0);
+  EXPECT_EQ(sample("dyad_extractor_sentences_total"), extractor.stats().sentences.load());
+  EXPECT_GT(sample("dyad_extractor_sentences_total"), 2);  // two copies of a multi-sentence text
+  EXPECT_EQ(sample("dyad_extractor_code_seconds_count"), 3);
+  EXPECT_GT(sample("dyad_extractor_code_seconds_sum"), 0);
+  // At-least-once (the embedded broker): no transactions.
+  EXPECT_EQ(sample("dyad_extractor_transactions_total{outcome=\"committed\"}"), 0);
+  EXPECT_EQ(sample("dyad_extractor_transactions_total{outcome=\"aborted\"}"), 0);
+  EXPECT_EQ(sample("dyad_kafka_consumer_lag{topic=\"dyad.articles.v1\",partition=\"0\"}"), 0);
+  EXPECT_EQ(sample("dyad_kafka_consumer_lag{topic=\"dyad.articles.v1\",partition=\"1\"}"), 0);
+  EXPECT_EQ(sample("dyad_kafka_producer_queue_messages"), 0);  // every record acknowledged
+  EXPECT_EQ(sample("dyad_kafka_delivery_errors_total"), 0);
+  EXPECT_GT(sample("process_resident_memory_bytes"), 0);
+  // After Run: the consumer closed, its partitions no longer reported.
+  auto after = metrics::HttpGet((*server)->address());
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->find("dyad_kafka_consumer_lag{"), std::string::npos) << *after;
 }
 
 }  // namespace

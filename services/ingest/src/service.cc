@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -241,7 +242,29 @@ class PublishStreamReactor final : public grpc::ServerReadReactor<PublishRequest
 IngestServiceImpl::IngestServiceImpl(Publisher& publisher, ServiceOptions options)
     : publisher_(publisher),
       options_(std::move(options)),
-      pool_(std::make_unique<WorkerPool>(options_.workers, options_.max_queued)) {}
+      pool_(std::make_unique<WorkerPool>(options_.workers, options_.max_queued)) {
+  if (options_.metrics == nullptr) return;
+  options_.metrics->AddCallback(
+      "dyad_ingest_articles_total",
+      "Articles handled since start, by outcome: published (acknowledged by Kafka), duplicate (an "
+      "id published before, acknowledged without a new record), rejected (invalid request), "
+      "failed (Kafka did not acknowledge in time).",
+      metrics::MetricType::kCounter, {"outcome"}, [this] {
+        return std::vector<metrics::Sample>{
+            {{"published"}, static_cast<double>(stats_.published.load())},
+            {{"duplicate"}, static_cast<double>(stats_.duplicates.load())},
+            {{"rejected"}, static_cast<double>(stats_.rejected.load())},
+            {{"failed"}, static_cast<double>(stats_.failed.load())}};
+      });
+  publish_seconds_ =
+      &options_.metrics
+           ->AddHistogram("dyad_ingest_publish_seconds",
+                          "Seconds to validate and publish one article (Publish and PublishStream) "
+                          "until Kafka acknowledged it or it failed; not counting the wait for a "
+                          "worker.",
+                          metrics::LatencyBuckets())
+           .Get();
+}
 
 IngestServiceImpl::~IngestServiceImpl() { Shutdown(); }
 
@@ -253,6 +276,16 @@ void IngestServiceImpl::Shutdown() {
 }
 
 absl::StatusOr<PublishResult> IngestServiceImpl::Handle(const PublishRequest& request) {
+  const auto started = std::chrono::steady_clock::now();
+  auto result = HandleUntimed(request);
+  if (publish_seconds_ != nullptr) {
+    publish_seconds_->Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  return result;
+}
+
+absl::StatusOr<PublishResult> IngestServiceImpl::HandleUntimed(const PublishRequest& request) {
   auto input = InputFromRequest(request);
   absl::StatusOr<dyad::v1::Article> article =
       input.ok() ? BuildArticle(*input, options_.build, options_.now()) : input.status();

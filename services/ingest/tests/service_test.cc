@@ -19,6 +19,11 @@
 #include "dyad/kafka/consumer.h"
 #include "dyad/kafka/embedded_broker.h"
 #include "dyad/kafka/topics.h"
+#include "dyad/metrics/http_server.h"
+#include "dyad/metrics/kafka_metrics.h"
+#include "dyad/metrics/process.h"
+#include "dyad/metrics/rpc_metrics.h"
+#include "dyad/metrics/scrape.h"
 #include "dyad/rpc/server.h"
 #include "dyad/v1/ingest_service.grpc.pb.h"
 
@@ -599,6 +604,72 @@ TEST(IngestServiceLimits, CancelledStreamFinishesAndTheServerStops) {
   const auto start = std::chrono::steady_clock::now();
   stack.reset();  // server shutdown waits for the reactor: it must have finished
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+// The metrics dyad-ingest serves, wired as main() wires them: the service, its producer and its
+// gRPC server report into one registry served on 127.0.0.1:0 and scraped over a socket.
+TEST(IngestServiceMetrics, ScrapeShowsOutcomesLatencyRpcAndProducer) {
+  auto broker = kafka::EmbeddedBroker::Start(1);
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  ASSERT_TRUE((*broker)->CreateTopic({kafka::kArticlesTopic, 2, 1}).ok());
+  metrics::Registry registry;
+  metrics::AddProcessMetrics(registry);
+  metrics::RpcMetrics rpc_metrics(registry);
+  KafkaWriterOptions writer_options;
+  writer_options.producer.client.brokers = (*broker)->bootstrap_servers();
+  writer_options.producer.client.stats = std::make_shared<kafka::ClientStats>();
+  metrics::AddKafkaMetrics(registry, writer_options.producer.client.stats);
+  auto writer = MakeKafkaWriter(writer_options);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  Publisher publisher(*std::move(writer));
+  ServiceOptions service_options;
+  service_options.workers = 2;
+  service_options.metrics = &registry;
+  IngestServiceImpl service(publisher, service_options);
+  auto server = rpc::StartServer(
+      {.listen = "127.0.0.1:0", .interceptors = rpc_metrics.InterceptorFactories()}, {&service});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto metrics_server = metrics::MetricsServer::Start({.listen = "127.0.0.1:0"}, registry);
+  ASSERT_TRUE(metrics_server.ok()) << metrics_server.status();
+  auto stub = dyad::v1::IngestService::NewStub(
+      grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials()));
+  const auto publish = [&](const PublishRequest& request) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    PublishResponse response;
+    return stub->Publish(&context, request, &response).error_code();
+  };
+  EXPECT_EQ(publish(Request("https://example.org/a", "Rubio spoke with Dar.")), grpc::OK);
+  EXPECT_EQ(publish(Request("https://example.org/b", "Dar spoke with Rubio.")), grpc::OK);
+  EXPECT_EQ(publish(Request("https://example.org/a", "Rubio spoke with Dar.")), grpc::OK);
+  EXPECT_EQ(publish(Request("https://example.org/c", "")), grpc::INVALID_ARGUMENT);
+
+  auto body = metrics::HttpGet((*metrics_server)->address());
+  ASSERT_TRUE(body.ok()) << body.status();
+  const std::string& text = *body;
+  const auto sample = [&](const std::string& series) {
+    const auto value = metrics::FindSample(text, series);
+    EXPECT_TRUE(value.has_value()) << series << " not in:\n" << text;
+    return value.value_or(-1);
+  };
+  EXPECT_EQ(sample("dyad_ingest_articles_total{outcome=\"published\"}"), 2);
+  EXPECT_EQ(sample("dyad_ingest_articles_total{outcome=\"duplicate\"}"), 1);
+  EXPECT_EQ(sample("dyad_ingest_articles_total{outcome=\"rejected\"}"), 1);
+  EXPECT_EQ(sample("dyad_ingest_articles_total{outcome=\"failed\"}"), 0);
+  EXPECT_EQ(sample("dyad_ingest_publish_seconds_count"), 4);
+  EXPECT_GT(sample("dyad_ingest_publish_seconds_sum"), 0);
+  EXPECT_EQ(
+      sample("dyad_rpc_requests_total{method=\"/dyad.v1.IngestService/Publish\",code=\"OK\"}"), 3);
+  EXPECT_EQ(sample("dyad_rpc_requests_total{method=\"/dyad.v1.IngestService/Publish\",code="
+                   "\"INVALID_ARGUMENT\"}"),
+            1);
+  EXPECT_EQ(sample("dyad_rpc_seconds_count{method=\"/dyad.v1.IngestService/Publish\"}"), 4);
+  EXPECT_EQ(sample("dyad_kafka_producer_queue_messages"), 0);  // OK means acknowledged
+  EXPECT_EQ(sample("dyad_kafka_delivery_errors_total"), 0);
+  EXPECT_GT(sample("process_cpu_seconds_total"), 0);
+  (*metrics_server)->Stop();
+  (*server)->Shutdown(std::chrono::seconds(1));
+  service.Shutdown();
 }
 
 }  // namespace

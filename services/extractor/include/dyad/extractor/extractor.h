@@ -45,6 +45,7 @@
 #include "dyad/coder/coder.h"
 #include "dyad/kafka/config.h"
 #include "dyad/kafka/topics.h"
+#include "dyad/metrics/registry.h"
 #include "dyad/v1/event.pb.h"
 
 namespace dyad::extractor {
@@ -76,6 +77,10 @@ struct ExtractorOptions {
   // between sentences). Generous, so results do not depend on machine load: the deterministic
   // guard is max_record_bytes. Zero = no limit.
   std::chrono::milliseconds article_time_limit{10000};
+  // Optional: the Extractor registers its metrics here (dyad_extractor_*, see README.md) when
+  // constructed; they read its stats at scrape time, so whatever serves this registry must stop
+  // before the Extractor is destroyed. Not owned. Null: no metrics.
+  metrics::Registry* metrics = nullptr;
 };
 
 // Why a record was dead-lettered; its code is the dyad-error-kind header.
@@ -112,6 +117,7 @@ inline constexpr char kDeadLetterTruncatedHeader[] = "dyad-original-bytes";
 struct ExtractorStats {
   std::atomic<int64_t> articles{0};       // records done (coded or dead-lettered)
   std::atomic<int64_t> events{0};         // events produced
+  std::atomic<int64_t> sentences{0};      // sentences of the coded articles
   std::atomic<int64_t> dead_lettered{0};  // records sent to the DLQ
   std::array<std::atomic<int64_t>, kPoisonKinds> dead_lettered_by_kind{};
   std::atomic<int64_t> transactions{0};     // committed transactions (exactly-once)
@@ -131,6 +137,9 @@ std::string DyadKey(const dyad::v1::Event& event);
 struct ExtractResult {
   absl::StatusOr<std::vector<dyad::v1::Event>> events;
   PoisonKind kind = PoisonKind::kCoderError;
+  // Sentences of a coded article's body (as libs/text splits it, which is what the coder codes);
+  // 0 for poison.
+  int64_t sentences = 0;
 };
 
 // Checks and codes one record of the articles topic (key and value) under `options`'
@@ -175,6 +184,8 @@ class Extractor {
   ExtractorOptions options_;
   const coder::Coder& coder_;
   ExtractorStats stats_;
+  // Coder time per article (ExtractorOptions::metrics; null without).
+  metrics::Histogram* code_seconds_ = nullptr;
   std::array<bool, kPoisonKinds> logged_{};
   std::chrono::steady_clock::time_point last_summary_;
   int64_t dead_lettered_at_summary_ = 0;

@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "dyad/ingest/article.h"
 #include "dyad/ingest/publisher.h"
+#include "dyad/metrics/registry.h"
 #include "dyad/v1/ingest_service.grpc.pb.h"
 
 namespace dyad::ingest {
@@ -37,6 +38,11 @@ struct ServiceOptions {
   int max_stream_in_flight = 32;
   // Ingest time (tests inject a fixed clock).
   std::function<absl::Time()> now = [] { return absl::Now(); };
+  // Optional: the service registers dyad_ingest_articles_total{outcome} and
+  // dyad_ingest_publish_seconds here when constructed (README.md); the counters are read from
+  // stats() at scrape time, so whatever serves this registry must stop before the service is
+  // destroyed. Not owned. Null: no metrics.
+  metrics::Registry* metrics = nullptr;
 };
 
 // Counters since start; read from any thread.
@@ -83,12 +89,14 @@ class IngestServiceImpl final : public dyad::v1::IngestService::CallbackService 
 
  private:
   friend class PublishStreamReactor;
+  absl::StatusOr<PublishResult> HandleUntimed(const dyad::v1::PublishRequest& request);
 
   Publisher& publisher_;
   const ServiceOptions options_;
   ServiceStats stats_;
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> kafka_failing_{false};
+  metrics::Histogram* publish_seconds_ = nullptr;  // with ServiceOptions::metrics
   std::unique_ptr<WorkerPool> pool_;
 };
 
