@@ -3,14 +3,17 @@
 # binaries, on the embedded broker and on a real Kafka broker; then each stage scaled on its own.
 # Writes bench/RESULTS.md (the machine, this command, the numbers).
 #
-#   bench/e2e/run.sh            # ~25 min: 100,000 articles per broker, then the scaling runs
+#   bench/e2e/run.sh            # ~25 min: 100,000 articles on a real broker, 20,000 on the
+#                               # embedded one, then the scaling runs
 #   QUICK=1 bench/e2e/run.sh    # a few minutes: 3,000 articles, short windows
 #
 # Environment (all optional):
 #   DYAD_BENCH_BUILD    build directory (default build/release; made with `cmake --preset release`
 #                       when missing); DYAD_BENCH_NO_BUILD=1 uses the binaries as they are
-#   QUICK=1             small sizes (ARTICLES 3000, LATENCY_SECONDS 10, SCALE_SECONDS 12)
-#   ARTICLES            articles of the saturation phase per broker (100000)
+#   QUICK=1             small sizes (ARTICLES and EMBEDDED_ARTICLES 3000, LATENCY_SECONDS 10, SCALE_SECONDS 12)
+#   ARTICLES            articles of the saturation phase on the real broker (100000)
+#   EMBEDDED_ARTICLES   the same on the embedded broker (20000: it is not what the targets are
+#                       about, and the whole run stays under 30 min)
 #   LATENCY_RATE        offered load of the latency phase, articles/s (100)
 #   LATENCY_SECONDS     length of the latency phase (30)
 #   WARMUP_SECONDS      unmeasured articles at LATENCY_RATE before it, waited for (5)
@@ -47,7 +50,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # The exact command, with the variables the caller set, for RESULTS.md.
 COMMAND=""
-for v in DYAD_BENCH_BUILD QUICK ARTICLES LATENCY_RATE LATENCY_SECONDS CONCURRENCY SCALE_SECONDS \
+for v in DYAD_BENCH_BUILD QUICK ARTICLES EMBEDDED_ARTICLES LATENCY_RATE LATENCY_SECONDS CONCURRENCY SCALE_SECONDS \
   READ_SECONDS EXTRACTOR_REPLICAS QUERY_REPLICAS RUNS KAFKA_BROKERS KAFKA_BASE_PORT \
   REPLICATION_FACTOR PARTITIONS INGEST_ARGS EXTRACTOR_ARGS QUERY_ARGS; do
   if [ -n "${!v:-}" ]; then COMMAND+="$v=$(printf '%q' "${!v}") "; fi
@@ -57,11 +60,13 @@ BUILD=${DYAD_BENCH_BUILD:-$ROOT/build/release}
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
   ARTICLES=${ARTICLES:-3000}
+  EMBEDDED_ARTICLES=${EMBEDDED_ARTICLES:-$ARTICLES}
   LATENCY_SECONDS=${LATENCY_SECONDS:-10}
   SCALE_SECONDS=${SCALE_SECONDS:-12}
   READ_SECONDS=${READ_SECONDS:-5}
 else
   ARTICLES=${ARTICLES:-100000}
+  EMBEDDED_ARTICLES=${EMBEDDED_ARTICLES:-20000}
   LATENCY_SECONDS=${LATENCY_SECONDS:-30}
   SCALE_SECONDS=${SCALE_SECONDS:-30}
   READ_SECONDS=${READ_SECONDS:-10}
@@ -140,7 +145,8 @@ now() { date +%s.%N; }
 # --- corpus -----------------------------------------------------------------------------------
 LATENCY_COUNT=$((LATENCY_RATE * LATENCY_SECONDS))
 WARMUP_COUNT=$((LATENCY_RATE * WARMUP_SECONDS))
-TOTAL=$((WARMUP_COUNT + LATENCY_COUNT + ARTICLES))
+MOST=$((ARTICLES > EMBEDDED_ARTICLES ? ARTICLES : EMBEDDED_ARTICLES))
+TOTAL=$((WARMUP_COUNT + LATENCY_COUNT + MOST))
 CORPUS=$BUILD/bench/e2e/corpus-$TOTAL.jsonl
 if [ ! -s "$CORPUS" ] || [ ! -s "$CORPUS.txt" ]; then
   log "writing the corpus: $TOTAL articles replayed from the VOA articles"
@@ -159,9 +165,9 @@ MACHINE="$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | se
 } >"$OUT/meta.txt"
 
 # --- one broker: the pipeline, the latency and saturation phases ----------------------------
-# run_pipeline NAME BROKERS DELIVERY BROKER_PID
+# run_pipeline NAME BROKERS DELIVERY BROKER_PID SATURATION_ARTICLES
 run_pipeline() {
-  local name=$1 brokers=$2 delivery=$3 broker_pid=$4
+  local name=$1 brokers=$2 delivery=$3 broker_pid=$4 articles=$5
   local dir=$OUT/$name
   mkdir -p "$dir"
   local prefix=bench.$STAMP.$name
@@ -218,9 +224,9 @@ run_pipeline() {
     --skip "$WARMUP_COUNT" --count "$LATENCY_COUNT" --rate "$LATENCY_RATE" --label "$name-latency" \
     --out "$dir/latency.csv" | tee "$dir/latency.txt" >&2 || true
   t1=$(now)
-  log "[$name] saturation: $ARTICLES articles, $CONCURRENCY Publish calls in flight"
+  log "[$name] saturation: $articles articles, $CONCURRENCY Publish calls in flight"
   "$E2E_BIN" load --ingest "$ingest_addr" --watch "$query_addr" --corpus "$CORPUS" \
-    --skip "$((WARMUP_COUNT + LATENCY_COUNT))" --count "$ARTICLES" --concurrency "$CONCURRENCY" \
+    --skip "$((WARMUP_COUNT + LATENCY_COUNT))" --count "$articles" --concurrency "$CONCURRENCY" \
     --label "$name-saturation" --out "$dir/saturation.csv" | tee "$dir/saturation.txt" >&2 || true
   t2=$(now)
   sleep 2
@@ -329,7 +335,7 @@ for run in $RUNS; do
       BROKER_PID=$!
       EMBEDDED_PID=$BROKER_PID
       BROKERS=$(wait_line "$OUT/embedded-broker.log" 'listening on' "$BROKER_PID" 30 | awk '{print $NF}')
-      run_pipeline embedded "$BROKERS" at-least-once "$BROKER_PID"
+      run_pipeline embedded "$BROKERS" at-least-once "$BROKER_PID" "$EMBEDDED_ARTICLES"
       stop_pid "$BROKER_PID"
       EMBEDDED_PID=
       ;;
@@ -353,7 +359,7 @@ for run in $RUNS; do
         KAFKA_OWN=1
         BROKER_PID=$(cat "$KAFKA_DIR/run/node-1/pid")
       fi
-      run_pipeline kafka "$BROKERS" exactly-once "$BROKER_PID"
+      run_pipeline kafka "$BROKERS" exactly-once "$BROKER_PID" "$ARTICLES"
       if [ "$KAFKA_OWN" = 1 ]; then
         DYAD_KAFKA_DIR=$KAFKA_DIR "$ROOT/tests/kafka/kafka.sh" stop >/dev/null 2>&1 || true
         KAFKA_OWN=0
