@@ -1,11 +1,17 @@
 #include "dyad/extractor/extractor.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
+#include "dyad/core/subprocess.h"
 #include "dyad/kafka/consumer.h"
 #include "dyad/kafka/embedded_broker.h"
 #include "dyad/kafka/producer.h"
@@ -269,6 +275,64 @@ TEST(Extractor, MetricsMoveWithTheWork) {
   auto after = metrics::HttpGet((*server)->address());
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->find("dyad_kafka_consumer_lag{"), std::string::npos) << *after;
+}
+
+// A loopback port free a moment ago (bound to port 0, then closed).
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof addr;
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length), 0);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// The dyad-extractor binary with --metrics-listen: /metrics answers once it is ready, and the
+// articles it codes show up there; a bad address exits 1 before the coder loads.
+TEST(ExtractorBinary, ServesMetricsByFlag) {
+  auto broker = kafka::EmbeddedBroker::Start(1);
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  const std::string metrics_address = "127.0.0.1:" + std::to_string(FreePort());
+  auto child = core::Subprocess::Start(
+      {DYAD_EXTRACTOR_BIN, "--brokers=" + (*broker)->bootstrap_servers(), "--partitions=1",
+       "--delivery=at-least-once", "--log-level=warn", "--metrics-listen=" + metrics_address});
+  ASSERT_TRUE(child.ok()) << child.status();
+  auto line = (*child)->ReadLine(seconds(120));
+  ASSERT_TRUE(line.ok()) << line.status();
+  EXPECT_EQ(*line, "dyad-extractor ready");
+  auto producer = kafka::Producer::Create({.client = {.brokers = (*broker)->bootstrap_servers()}});
+  ASSERT_TRUE(producer.ok());
+  ASSERT_TRUE((*producer)
+                  ->ProduceSync(kafka::kArticlesTopic, "u-seed", SeedArticle().SerializeAsString(),
+                                seconds(10))
+                  .ok());
+  std::optional<double> coded;
+  std::string text;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  while (coded != 1 && std::chrono::steady_clock::now() < deadline) {
+    auto body = metrics::HttpGet(metrics_address);
+    ASSERT_TRUE(body.ok()) << body.status();
+    text = *body;
+    coded = metrics::FindSample(text, "dyad_extractor_articles_total{outcome=\"coded\"}");
+    if (coded != 1) std::this_thread::sleep_for(milliseconds(100));
+  }
+  EXPECT_EQ(coded, 1) << text;
+  EXPECT_GT(metrics::FindSample(text, "dyad_extractor_events_total").value_or(0), 0);
+  EXPECT_EQ(metrics::FindSample(text, "dyad_extractor_code_seconds_count"), 1);
+  (*child)->Signal(SIGTERM);
+  auto code = (*child)->Wait(seconds(30));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
+
+  auto bad = core::Subprocess::Start(
+      {DYAD_EXTRACTOR_BIN, "--brokers=127.0.0.1:1", "--metrics-listen=nocolon", "--log-level=off"});
+  ASSERT_TRUE(bad.ok());
+  auto bad_code = (*bad)->Wait(seconds(30));
+  ASSERT_TRUE(bad_code.ok());
+  EXPECT_EQ(*bad_code, 1);
 }
 
 }  // namespace

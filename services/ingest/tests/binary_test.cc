@@ -1,6 +1,9 @@
 // The dyad-ingest executable as a process: ready line, serving, SIGTERM → exit 0, bad flags → 1.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -10,6 +13,7 @@
 
 #include "dyad/core/subprocess.h"
 #include "dyad/kafka/embedded_broker.h"
+#include "dyad/metrics/scrape.h"
 #include "dyad/v1/ingest_service.grpc.pb.h"
 #include "test_util.h"
 
@@ -126,11 +130,69 @@ TEST(DyadIngestBinary, SigtermWithBrokersDownFailsInFlightCallsAndCountsThem) {
   EXPECT_NE(text.str().find(std::to_string(kCalls) + " failed"), std::string::npos) << text.str();
 }
 
+// A loopback port free a moment ago (bound to port 0, then closed).
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof addr;
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length), 0);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// --metrics-listen: the binary serves /metrics and the numbers move with the calls.
+TEST(DyadIngestBinary, ServesMetricsByFlag) {
+  auto broker = kafka::EmbeddedBroker::Start(1);
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  const std::string metrics_address = "127.0.0.1:" + std::to_string(FreePort());
+  auto child = Start({"--brokers=" + (*broker)->bootstrap_servers(), "--listen=127.0.0.1:0",
+                      "--partitions=2", "--metrics-listen=" + metrics_address});
+  ASSERT_NE(child, nullptr);
+  auto line = child->ReadLine(std::chrono::seconds(60));
+  ASSERT_TRUE(line.ok()) << line.status();
+  const std::string address = line->substr(std::string("dyad-ingest listening on ").size());
+  auto before = metrics::HttpGet(metrics_address);
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(metrics::FindSample(*before, "dyad_ingest_articles_total{outcome=\"published\"}"), 0);
+
+  auto stub =
+      v1::IngestService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  v1::PublishRequest request;
+  request.set_url("https://x.org/metrics");
+  request.set_text("ISLAMABAD: Published through the binary, counted.");
+  v1::PublishResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + seconds(30));
+  ASSERT_TRUE(stub->Publish(&context, request, &response).ok());
+
+  auto after = metrics::HttpGet(metrics_address);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(metrics::FindSample(*after, "dyad_ingest_articles_total{outcome=\"published\"}"), 1);
+  EXPECT_EQ(metrics::FindSample(*after, "dyad_ingest_publish_seconds_count"), 1);
+  EXPECT_EQ(
+      metrics::FindSample(
+          *after, "dyad_rpc_requests_total{method=\"/dyad.v1.IngestService/Publish\",code=\"OK\"}"),
+      1);
+  EXPECT_EQ(metrics::FindSample(*after, "dyad_kafka_producer_queue_messages"), 0);
+  EXPECT_TRUE(metrics::FindSample(*after, "process_cpu_seconds_total").has_value());
+
+  child->Signal(SIGTERM);
+  auto code = child->Wait(std::chrono::seconds(20));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
+}
+
 TEST(DyadIngestBinary, BadFlagsExitOne) {
-  for (const std::vector<std::string>& args : {std::vector<std::string>{"--max-article-bytes=0"},
-                                               {"--log-level=loud"},
-                                               {"--kafka-config=novalue"},
-                                               {"--brokers=127.0.0.1:1", "--listen=nocolon"}}) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--max-article-bytes=0"},
+        {"--log-level=loud"},
+        {"--kafka-config=novalue"},
+        {"--brokers=127.0.0.1:1", "--listen=nocolon"},
+        {"--brokers=127.0.0.1:1", "--metrics-listen=nocolon"},
+        {"--brokers=127.0.0.1:1", "--metrics-listen=:x"}}) {
     auto child = Start(args);
     ASSERT_NE(child, nullptr);
     auto code = child->Wait(std::chrono::seconds(60));
