@@ -93,6 +93,31 @@ print(f"- command: `{meta.get('command', '?')}`")
 print(f"- {corpus_line}")
 print()
 
+# Targets.
+print("## Targets (issue 6, real broker, this 2-core machine)")
+print()
+lat = result(os.path.join(OUT, "kafka", "latency.txt"))
+sat = result(os.path.join(OUT, "kafka", "saturation.txt"))
+print("| target | measured | |")
+print("|---|---|---|")
+tp = f(sat, "pipeline_per_s") if sat else None
+print(f"| ≥ 1,000 articles/s through the whole pipeline | {num(tp)} articles/s "
+      f"({num(f(sat, 'pipeline_sentences_per_s') if sat else None)} sentences/s) | "
+      f"{'met' if tp and tp >= 1000 else 'not met' if tp else 'not measured'} |")
+p99 = f(lat, "e2e_p99_ms") if lat else None
+print(f"| p99 < 2 s from Publish to GetRelation at 100 articles/s | p99 {num(p99)} ms "
+      f"(p50 {num(f(lat, 'e2e_p50_ms') if lat else None)} ms) | "
+      f"{'met' if p99 is not None and p99 < 2000 else 'not met' if p99 is not None else 'not measured'} |")
+print()
+if sentences_per_article:
+    print(f"The corpus's articles are long news pieces: {num(sentences_per_article, 1)} sentences each on "
+          f"average, so 1,000 articles/s is {num(1000 * sentences_per_article)} sentences/s of coding; "
+          "one extractor replica codes on one core, and bench/README.md measures the coder at "
+          "9,000–13,500 sentences/s per core on this machine. The whole pipeline is bound by the "
+          "extractor (see the per-stage tables and the lag, which grows at saturation while ingest "
+          "runs far ahead); with two cores shared by the broker, ingest and query as well, the "
+          "target needs several cores per extractor group or shorter articles.")
+    print()
 summaries = {}
 for run in RUNS:
     d = os.path.join(OUT, run)
@@ -226,7 +251,7 @@ for run in RUNS:
               "otherwise: 4 replicas get 2, 2, 1, 1.")
         print()
         print("| replicas | articles | seconds | articles/s | sentences/s | ratio to 1 replica | "
-              "articles per replica (exit lines) | CPU cores used (all replicas) |")
+              "articles per replica (exit lines) | CPU cores used (all replicas, same samples) |")
         print("|---:|---:|---:|---:|---:|---:|---|---:|")
         base = None
         for ed in ext_dirs:
@@ -252,11 +277,13 @@ for run in RUNS:
             for log in sorted(glob.glob(os.path.join(ed, "extractor-*.log"))):
                 mm = re.findall(r"stopping after (\d+) articles", open(log, errors="replace").read())
                 per.append(mm[-1] if mm else "?")
+            # CPU of all replicas over the same samples as the rate.
             cores = None
-            cpu_keys = [k for k in (rows_s[0].keys() if rows_s else []) if k.startswith("extractor") and k.endswith("_cpu_s")]
-            if rows_s and cpu_keys and len(rows_s) > 1:
-                used = sum((rows_s[-1][k] or 0) - (rows_s[0][k] or 0) for k in cpu_keys)
-                cores = used / max(1e-9, rows_s[-1]["unix_s"] - rows_s[0]["unix_s"])
+            cpu_keys = [k for k in (pts[0].keys() if pts else [])
+                        if k.startswith("extractor") and k.endswith("_cpu_s")]
+            if rate and cpu_keys:
+                used = sum((pts[iend][k] or 0) - (pts[i0][k] or 0) for k in cpu_keys)
+                cores = used / secs
             print(f"| {r} | {num(done)} | {num(secs, 1)} | {num(rate)} | "
                   f"{num(rate * sentences_per_article if rate and sentences_per_article else None)} | "
                   f"{num(rate / base if rate and base else None, 2)} | {', '.join(per)} | {num(cores, 2)} |")
@@ -305,18 +332,40 @@ for run in RUNS:
                   f"{num(calls)} | {num(calls / base if calls and base else None, 2)} |")
         print()
 
-# Targets.
-print("## Targets (issue 6, real broker, this 2-core machine)")
+print("## What the scaling ratios mean on 2 cores")
 print()
-lat, sat = summaries.get("kafka", (None, None))
-print("| target | measured | |")
-print("|---|---|---|")
-tp = f(sat, "pipeline_per_s") if sat else None
-print(f"| ≥ 1,000 articles/s through the whole pipeline | {num(tp)} articles/s "
-      f"({num(f(sat, 'pipeline_sentences_per_s') if sat else None)} sentences/s) | "
-      f"{'met' if tp and tp >= 1000 else 'not met' if tp else 'not measured'} |")
-p99 = f(lat, "e2e_p99_ms") if lat else None
-print(f"| p99 < 2 s from Publish to GetRelation at 100 articles/s | p99 {num(p99)} ms "
-      f"(p50 {num(f(lat, 'e2e_p50_ms') if lat else None)} ms) | "
-      f"{'met' if p99 is not None and p99 < 2000 else 'not met' if p99 is not None else 'not measured'} |")
+print("This machine has two cores, and every process of a run shares them: the broker (the Kafka "
+      "JVM, or the embedded broker), the monitor and, in the scaling runs, nothing else of the "
+      "pipeline. An extractor replica codes on one thread, so one replica can use at most one "
+      "core (the CPU column shows how much it did use: it also waits on polls and on transaction "
+      "commits). Two replicas can approach 2× only if the second core is free; the 2-replica "
+      "ratio measures how much of it the broker and the rest of the machine left. Four replicas "
+      "on two cores cannot exceed what two cores give: they time-share the cores, and each adds "
+      "a producer, transactions and a share of every rebalance, so a 4-replica ratio at or below "
+      "the 2-replica one is the expected result here, not a limit of the design; on a machine "
+      "with a core per replica the extractor scales with replicas up to the articles topic's "
+      "partition count (6 here), as long as the broker keeps up. dyad-query is a replicated read "
+      "model: every replica applies every event, so apply throughput per replica does not grow "
+      "with replicas (the total applied doubles, and so does the CPU it costs); what replicas add "
+      "is read capacity, and on two cores with the load generator on the same cores two replicas "
+      "share the same cores as one, so a read ratio near 1 is what this machine can show. Ratios "
+      "above 1 on more cores need more cores to be measured.")
 print()
+print("## Not measured here, and why")
+print()
+print("- `GetRelation` polling latency: the end-to-end time is taken from WatchEvents, which sends a "
+      "mention only once it is committed to the state and applied to the in-memory store that "
+      "answers GetRelation (services/query/README.md), so it is the moment the event becomes "
+      "visible; a poller would add its own polling interval.")
+print("- Sentences/s per stage are articles/s × the corpus's sentences per article (counted with the "
+      "coder's splitter), not counted by the services (no metrics endpoint was in the binaries "
+      "measured).")
+print("- dyad-query has no consumer-group lag (each replica reads every partition and commits "
+      "nothing to Kafka): its progress is the mentions it applied against the events in the topic.")
+print("- More than one dyad-ingest replica, several machines, and a replicated (3-node) cluster: "
+      "the default real broker is a single node of our own (replication factor 1); "
+      "`KAFKA_BROKERS=... REPLICATION_FACTOR=3` runs the same against the 3-node test cluster.")
+print("- The embedded broker runs the extractor at-least-once (the mock cluster has no "
+      "transactional offsets); its numbers are for `dyad up`, not production.")
+print()
+
