@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -217,6 +218,34 @@ TEST_F(MetricsServerTest, ManyConnectionsAreBounded) {
   for (auto& client : clients) client.join();
   EXPECT_EQ(ok + busy, 32);
   EXPECT_GT(ok, 0);
+}
+
+TEST_F(MetricsServerTest, RandomBytesNeverBreakTheServer) {
+  Start({.read_timeout = std::chrono::milliseconds(100)});
+  std::mt19937 random(6);
+  const std::vector<std::string> pieces = {
+      "GET ", "/metrics", " HTTP/1.1",          "\r\n",     "\n",    "Host: x", ":",
+      " ",    "\xff",     std::string(1, '\0'), "\xc3\xa9", "POST ", "/"};
+  for (int i = 0; i < 200; ++i) {
+    std::string request;
+    const int parts = static_cast<int>(random() % 12);
+    for (int p = 0; p < parts; ++p) {
+      if (random() % 3 == 0) {
+        request += static_cast<char>(random() % 256);
+      } else {
+        request += pieces[random() % pieces.size()];
+      }
+    }
+    if (random() % 2 == 0) request += "\r\n\r\n";
+    const std::string line = StatusLine(Exchange(server_->port(), request));
+    // An answer with a known status, or a close without one (nothing complete was sent).
+    EXPECT_TRUE(line.empty() || line == "HTTP/1.1 200 OK" || line == "HTTP/1.1 400 Bad Request" ||
+                line == "HTTP/1.1 404 Not Found" || line == "HTTP/1.1 405 Method Not Allowed" ||
+                line == "HTTP/1.1 408 Request Timeout")
+        << testing::PrintToString(request) << " -> " << line;
+  }
+  EXPECT_EQ(StatusLine(Exchange(server_->port(), "GET /metrics HTTP/1.1\r\n\r\n")),
+            "HTTP/1.1 200 OK");
 }
 
 TEST(MetricsServer, BadAddressesAreRefused) {
