@@ -224,8 +224,12 @@ class MetricsServer::Impl {
       fds.clear();
       polled.clear();
       fds.push_back({wake_[0], POLLIN, 0});
-      fds.push_back({listen_fd_, POLLIN, 0});
+      // Not polled while accepting is paused (out of file descriptors): poll would spin.
+      fds.push_back({Clock::now() >= accept_paused_until_ ? listen_fd_ : -1, POLLIN, 0});
       auto next_deadline = Clock::now() + std::chrono::seconds(1);
+      if (accept_paused_until_ > Clock::now()) {
+        next_deadline = std::min(next_deadline, accept_paused_until_);
+      }
       for (auto it = connections_.begin(); it != connections_.end(); ++it) {
         const short events =
             it->state == Connection::State::kWriting ? short{POLLOUT} : short{POLLIN};
@@ -265,7 +269,13 @@ class MetricsServer::Impl {
   void Accept() {
     while (true) {
       const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) return;  // EAGAIN, or an error the next poll will show again
+      if (fd < 0) {
+        // EMFILE/ENFILE/ENOBUFS: pending connections wait in the backlog; try again shortly.
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
+          accept_paused_until_ = Clock::now() + std::chrono::milliseconds(100);
+        }
+        return;
+      }
       if (static_cast<int>(connections_.size()) >= options_.max_connections) {
         const std::string answer = Error(503, "Service Unavailable");
         [[maybe_unused]] const auto n =
@@ -423,7 +433,8 @@ class MetricsServer::Impl {
   std::string address_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
-  std::list<Connection> connections_;  // server thread only (and Stop after the join)
+  std::list<Connection> connections_;      // server thread only (and Stop after the join)
+  Clock::time_point accept_paused_until_;  // server thread only
 };
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(MetricsServerOptions options,

@@ -4,10 +4,13 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <thread>
@@ -246,6 +249,42 @@ TEST_F(MetricsServerTest, RandomBytesNeverBreakTheServer) {
   }
   EXPECT_EQ(StatusLine(Exchange(server_->port(), "GET /metrics HTTP/1.1\r\n\r\n")),
             "HTTP/1.1 200 OK");
+}
+
+// Out of file descriptors: accept fails, the server pauses accepting (no busy loop) and serves
+// the waiting connections once descriptors are free again.
+TEST_F(MetricsServerTest, OutOfDescriptorsPausesAcceptingThenServes) {
+  std::vector<int> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(socket(AF_INET, SOCK_STREAM, 0));
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  int open_fds = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    ++open_fds;
+  }
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(open_fds);  // no new descriptor in this process
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int fd : clients) {
+    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);  // the backlog
+    SendAll(fd, "GET /metrics HTTP/1.1\r\n\r\n");
+  }
+  const std::clock_t cpu_before = std::clock();
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  const double cpu_seconds = static_cast<double>(std::clock() - cpu_before) / CLOCKS_PER_SEC;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  // A server spinning on accept would burn the whole 0.8 s.
+  EXPECT_LT(cpu_seconds, 0.4);
+  for (int fd : clients) {
+    timeval timeout{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    EXPECT_EQ(StatusLine(ReadAll(fd)), "HTTP/1.1 200 OK");
+    close(fd);
+  }
 }
 
 TEST(MetricsServer, BadAddressesAreRefused) {
