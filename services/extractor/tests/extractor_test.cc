@@ -277,25 +277,12 @@ TEST(Extractor, MetricsMoveWithTheWork) {
   EXPECT_EQ(after->find("dyad_kafka_consumer_lag{"), std::string::npos) << *after;
 }
 
-// A loopback port free a moment ago (bound to port 0, then closed).
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof addr;
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length), 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // The dyad-extractor binary with --metrics-listen: /metrics answers once it is ready, and the
 // articles it codes show up there; a bad address exits 1 before the coder loads.
 TEST(ExtractorBinary, ServesMetricsByFlag) {
   auto broker = kafka::EmbeddedBroker::Start(1);
   ASSERT_TRUE(broker.ok()) << broker.status();
-  const std::string metrics_address = "127.0.0.1:" + std::to_string(FreePort());
+  const std::string metrics_address = "127.0.0.1:" + std::to_string(metrics::FreeLoopbackPort());
   auto child = core::Subprocess::Start(
       {DYAD_EXTRACTOR_BIN, "--brokers=" + (*broker)->bootstrap_servers(), "--partitions=1",
        "--delivery=at-least-once", "--log-level=warn", "--metrics-listen=" + metrics_address});

@@ -130,24 +130,11 @@ TEST(DyadIngestBinary, SigtermWithBrokersDownFailsInFlightCallsAndCountsThem) {
   EXPECT_NE(text.str().find(std::to_string(kCalls) + " failed"), std::string::npos) << text.str();
 }
 
-// A loopback port free a moment ago (bound to port 0, then closed).
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof addr;
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length), 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // --metrics-listen: the binary serves /metrics and the numbers move with the calls.
 TEST(DyadIngestBinary, ServesMetricsByFlag) {
   auto broker = kafka::EmbeddedBroker::Start(1);
   ASSERT_TRUE(broker.ok()) << broker.status();
-  const std::string metrics_address = "127.0.0.1:" + std::to_string(FreePort());
+  const std::string metrics_address = "127.0.0.1:" + std::to_string(metrics::FreeLoopbackPort());
   auto child = Start({"--brokers=" + (*broker)->bootstrap_servers(), "--listen=127.0.0.1:0",
                       "--partitions=2", "--metrics-listen=" + metrics_address});
   ASSERT_NE(child, nullptr);

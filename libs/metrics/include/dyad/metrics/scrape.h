@@ -26,4 +26,9 @@ absl::StatusOr<std::string> HttpGet(const std::string& address,
 // `text`; nullopt when there is no such line or its value does not parse.
 std::optional<double> FindSample(std::string_view text, std::string_view series);
 
+// A loopback TCP port that was free a moment ago (bound to port 0, then closed), for tests that
+// must name a binary's --metrics-listen port in advance. Another process may take it meanwhile
+// (rare); 0 when no socket could be bound.
+int FreeLoopbackPort();
+
 }  // namespace dyad::metrics
