@@ -12,7 +12,8 @@
 //            returning to its first mention arriving on the stream (a mention is sent only once
 //            it is applied and visible to GetRelation: services/query/README.md).
 //   monitor  samples every second: articles and events in their topics, the extractor group's
-//            lag, mentions applied by dyad-query (a WatchEvents stream), CPU and RSS of processes.
+//            lag, mentions applied by dyad-query (a WatchEvents stream), CPU and RSS of processes,
+//            the machine's load average.
 //
 //   cmake --build build/release --target dyad-bench-e2e dyad-ingest dyad-extractor dyad-query
 //   bench/e2e/run.sh
@@ -691,7 +692,7 @@ int Monitor(const MonitorOptions& options) {
     std::fprintf(stderr, "dyad-bench-e2e monitor: cannot write %s\n", options.out.c_str());
     return 1;
   }
-  out << "unix_s,t_s,articles,extractor_lag,events,query_mentions";
+  out << "unix_s,t_s,load1,articles,extractor_lag,events,query_mentions";
   for (const auto& [name, pid] : pids) out << ',' << name << "_cpu_s," << name << "_rss_mb";
   out << '\n';
   out.flush();
@@ -714,8 +715,10 @@ int Monitor(const MonitorOptions& options) {
     const auto events = dyad::kafka::TopicRecordCount(client, options.events_topic, timeout);
     const double unix_s =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    out << std::fixed << std::setprecision(3) << unix_s << ',' << t << ',' << field(articles) << ','
-        << field(lag) << ',' << field(events) << ','
+    double load1 = 0;
+    std::ifstream("/proc/loadavg") >> load1;  // the machine's 1-minute load average
+    out << std::fixed << std::setprecision(3) << unix_s << ',' << t << ',' << load1 << ','
+        << field(articles) << ',' << field(lag) << ',' << field(events) << ','
         << (watch ? std::to_string(watch->mentions() + watch->dropped()) : std::string());
     for (const auto& [name, pid] : pids) {
       const ProcSample s = ReadProc(pid);

@@ -227,6 +227,17 @@ for run in RUNS:
             print("CPU from /proc/PID/stat (user + system), RSS from /proc/PID/status, sampled every "
                   "second; cores = CPU seconds / wall seconds.")
             print()
+            loads = lambda a, b: [r["load1"] for r in rows if r.get("load1") is not None and a <= r["unix_s"] <= b]
+            any_load = False
+            for label, a, b in (("latency", float(phases.get("latency_start", t_start)), t_start),
+                                ("saturation", t_start, float(phases.get("saturation_end", t_start)))):
+                values = loads(a, b)
+                if values:
+                    any_load = True
+                    print(f"Machine load average (1 min) during the {label} phase: {min(values):.1f} to "
+                          f"{max(values):.1f} (2 cores; anything above ~3 means other work competed).")
+            if any_load:
+                print()
             print("| process | CPU s, latency phase | cores, latency phase | CPU s, saturation phase | "
                   "cores, saturation phase | peak RSS |")
             print("|---|---:|---:|---:|---:|---:|")
