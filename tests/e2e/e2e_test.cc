@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "dyad/core/subprocess.h"
+#include "dyad/metrics/scrape.h"
 #include "dyad/v1/ingest_service.grpc.pb.h"
 #include "dyad/v1/relations_service.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -50,14 +51,16 @@ class PipelineTest : public ::testing::Test {
     broker_ = Start({Bin("dyad"), "broker", "--partitions=3"});
     brokers_ = AwaitReady(*broker_);
     ASSERT_FALSE(brokers_.empty());
-    query_ = Start({Bin("dyad-query"), "--brokers=" + brokers_, "--listen=127.0.0.1:0"});
+    query_ = Start({Bin("dyad-query"), "--brokers=" + brokers_, "--listen=127.0.0.1:0",
+                    "--metrics-listen=" + metrics_.query});
     query_address_ = AwaitReady(*query_);
     // The embedded broker (librdkafka's mock cluster) stores no transactional offsets and does
     // not filter aborted records, so exactly-once cannot work on it: at-least-once here.
-    extractor_ =
-        Start({Bin("dyad-extractor"), "--brokers=" + brokers_, "--delivery=at-least-once"});
+    extractor_ = Start({Bin("dyad-extractor"), "--brokers=" + brokers_, "--delivery=at-least-once",
+                        "--metrics-listen=" + metrics_.extractor});
     ASSERT_EQ(AwaitReady(*extractor_), "ready");
-    ingest_ = Start({Bin("dyad-ingest"), "--brokers=" + brokers_, "--listen=127.0.0.1:0"});
+    ingest_ = Start({Bin("dyad-ingest"), "--brokers=" + brokers_, "--listen=127.0.0.1:0",
+                     "--metrics-listen=" + metrics_.ingest});
     ingest_address_ = AwaitReady(*ingest_);
     ASSERT_FALSE(query_address_.empty());
     ASSERT_FALSE(ingest_address_.empty());
@@ -87,6 +90,22 @@ class PipelineTest : public ::testing::Test {
     return response;
   }
 
+  // One sample of a service's /metrics (-1 when the scrape or the sample is missing).
+  static double Sample(const std::string& address, const std::string& series) {
+    auto text = metrics::HttpGet(address);
+    EXPECT_TRUE(text.ok()) << address << ": " << text.status();
+    if (!text.ok()) return -1;
+    return metrics::FindSample(*text, series).value_or(-1);
+  }
+
+  struct MetricsAddresses {
+    std::string Loopback() const {
+      return "127.0.0.1:" + std::to_string(metrics::FreeLoopbackPort());
+    }
+    std::string query = Loopback(), extractor = Loopback(), ingest = Loopback();
+  };
+
+  MetricsAddresses metrics_;
   std::unique_ptr<core::Subprocess> broker_, query_, extractor_, ingest_;
   std::string brokers_, query_address_, ingest_address_;
 };
@@ -99,6 +118,13 @@ TEST_F(PipelineTest, SeedArticleReachesGetRelation) {
   article.set_url(seed.substr(0, seed.find('\n')));
   article.set_text(seed.substr(seed.find('\n') + 1));
   article.mutable_published_at()->set_seconds(1757808000);  // 2025-09-14T00:00:00Z
+
+  // Each service's metrics before the article: nothing done yet.
+  const std::string published_series = "dyad_ingest_articles_total{outcome=\"published\"}";
+  const std::string coded_series = "dyad_extractor_articles_total{outcome=\"coded\"}";
+  EXPECT_EQ(Sample(metrics_.ingest, published_series), 0);
+  EXPECT_EQ(Sample(metrics_.extractor, coded_series), 0);
+  EXPECT_EQ(Sample(metrics_.query, "dyad_query_mentions_applied_total"), 0);
 
   auto ingest = v1::IngestService::NewStub(
       grpc::CreateChannel(ingest_address_, grpc::InsecureChannelCredentials()));
@@ -125,6 +151,20 @@ TEST_F(PipelineTest, SeedArticleReachesGetRelation) {
   const auto tariffs = AwaitRelation(usa_ind);
   EXPECT_GT(tariffs.total().verbal_conflict() + tariffs.total().material_conflict(), 0)
       << tariffs.DebugString();
+
+  // ... and after it: the metrics moved with the work, in every service.
+  EXPECT_EQ(Sample(metrics_.ingest, published_series), 1);
+  EXPECT_EQ(Sample(metrics_.extractor, coded_series), 1);
+  const double events_out = Sample(metrics_.extractor, "dyad_extractor_events_total");
+  EXPECT_GT(events_out, 0);
+  // Mentions are applied in batches: the query's count reaches the extractor's shortly after the
+  // relation shows the first ones.
+  double applied = 0;
+  for (int i = 0; i < 100 && applied < events_out; ++i) {
+    applied = Sample(metrics_.query, "dyad_query_mentions_applied_total");
+    if (applied < events_out) std::this_thread::sleep_for(milliseconds(100));
+  }
+  EXPECT_EQ(applied, events_out);
 
   // The same article again is a duplicate and changes nothing downstream.
   grpc::ClientContext again;
