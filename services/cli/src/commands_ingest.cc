@@ -12,6 +12,8 @@
 #include <string>
 #include <thread>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "commands.h"
 #include "dyad/core/dates.h"
 #include "dyad/ingest/service.h"
@@ -203,6 +205,16 @@ void RegisterIngest(CLI::App& app, int& exit_code) {
                       "publication date for records that state none (YYYY-MM-DD or RFC 3339)");
   command->callback([=, &exit_code] {
     ingest::IngestFilesOptions options;
+    const absl::Time started = absl::Now();
+    options.on_progress = [started](const ingest::IngestSummary& so_far) {
+      const double seconds = absl::ToDoubleSeconds(absl::Now() - started);
+      std::cerr << "dyad ingest: " << so_far.records << " records read in " << so_far.files
+                << " files, published " << so_far.published << ", duplicates " << so_far.duplicates
+                << ", rejected " << so_far.rejected << ", failed " << so_far.failed << " ("
+                << static_cast<int64_t>(seconds > 0 ? static_cast<double>(so_far.records) / seconds
+                                                    : 0)
+                << " records/s)\n";
+    };
     if (!published_at->empty()) {
       auto when = ParsePublishedAt(*published_at);
       if (!when.ok()) {

@@ -48,12 +48,23 @@ IngestSummary IngestFiles(const std::vector<std::string>& paths, const IngestFil
 
   WorkerPool pool(options.concurrency,
                   static_cast<std::size_t>(std::max(options.concurrency, 1)) * 2);
+  absl::Time last_progress = absl::Now();
   auto on_record = [&](SourceRecord record) -> absl::Status {
+    IngestSummary so_far;
+    bool report = false;
     {
       std::lock_guard lock(mu);
       if (!summary.status.ok()) return summary.status;
+      if (options.on_progress && summary.records > 0 &&
+          absl::Now() - last_progress >= options.progress_every) {
+        last_progress = absl::Now();
+        so_far = summary;
+        so_far.errors.clear();
+        report = true;
+      }
       summary.records++;
     }
+    if (report) options.on_progress(so_far);
     auto article = BuildArticle(record.input, options.build, now());
     if (!article.ok()) {
       const std::string field = InvalidField(article.status());

@@ -189,6 +189,37 @@ TEST(IngestFiles, CountsPublishedDuplicatesAndRejects) {
   EXPECT_EQ(f.written(), 2u);
 }
 
+// Progress: with progress_every zero, a report before every record but the first, each with
+// the counts so far; never one after the last record.
+TEST(IngestFiles, ReportsProgressWhileReading) {
+  TempDir dir;
+  std::string lines;
+  for (int i = 0; i < 5; ++i) {
+    lines += "{\"url\":\"https://x.org/p" + std::to_string(i) + "\",\"text\":\"text\"}\n";
+  }
+  dir.Write("in/a.jsonl", lines);
+  Fixture f;
+  IngestFilesOptions options;
+  options.now = [] { return kNow; };
+  options.concurrency = 1;
+  options.progress_every = absl::ZeroDuration();
+  std::vector<int64_t> records_seen;
+  options.on_progress = [&](const IngestSummary& so_far) {
+    records_seen.push_back(so_far.records);
+    EXPECT_EQ(so_far.files, 1);
+    EXPECT_TRUE(so_far.errors.empty());
+  };
+  const auto summary = IngestFiles({(dir.path() / "in").string()}, options, *f.publisher);
+  EXPECT_EQ(summary.published, 5);
+  EXPECT_EQ(records_seen, (std::vector<int64_t>{1, 2, 3, 4}));
+
+  // The default interval (5 s) reports nothing for a quick run.
+  options.progress_every = absl::Seconds(5);
+  records_seen.clear();
+  IngestFiles({(dir.path() / "in").string()}, options, *f.publisher);
+  EXPECT_TRUE(records_seen.empty());
+}
+
 TEST(IngestFiles, RunningTwiceWritesNothingNew) {
   Fixture f;
   IngestFilesOptions options;

@@ -14,6 +14,8 @@
 
 namespace dyad::ingest {
 
+struct IngestSummary;
+
 struct IngestFilesOptions {
   // read.max_record_bytes is raised to at least 2 × build.max_article_bytes + 64 KiB.
   ReadOptions read;
@@ -22,6 +24,12 @@ struct IngestFilesOptions {
   int concurrency = 8;
   // Ingest time; empty = absl::Now (tests inject a fixed clock).
   std::function<absl::Time()> now;
+  // Progress of a long ingest: called with the counts so far (`errors` left empty) from the
+  // reading thread, at most once per `progress_every` of wall time (absl::ZeroDuration(): after
+  // every record), never after the last record (the caller reports the final summary). Empty:
+  // no progress.
+  std::function<void(const IngestSummary& so_far)> on_progress;
+  absl::Duration progress_every = absl::Seconds(5);
 };
 
 struct IngestSummary {
