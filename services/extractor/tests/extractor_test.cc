@@ -121,15 +121,26 @@ TEST(ExtractArticle, TimeLimit) {
   EXPECT_EQ(limited.events.status().code(), absl::StatusCode::kDeadlineExceeded);
 }
 
+// An embedded broker with the articles, events and dead-letter topics (2 partitions each); null
+// (and a failure) when it cannot start or create them.
+std::unique_ptr<kafka::EmbeddedBroker> StartBrokerWithTopics() {
+  auto broker = kafka::EmbeddedBroker::Start(1);
+  EXPECT_TRUE(broker.ok()) << broker.status();
+  if (!broker.ok()) return nullptr;
+  for (const char* topic : {kafka::kArticlesTopic, kafka::kEventsTopic, kafka::kArticlesDlqTopic}) {
+    const absl::Status created = (*broker)->CreateTopic({topic, 2, 1});
+    EXPECT_TRUE(created.ok()) << created;
+    if (!created.ok()) return nullptr;
+  }
+  return std::move(*broker);
+}
+
 // The whole stage on the embedded broker: good articles become events keyed by dyad, junk is
 // dead-lettered with its origin, and the extractor keeps going.
 TEST(Extractor, CodesArticlesAndDeadLettersJunk) {
-  auto broker = kafka::EmbeddedBroker::Start(1);
-  ASSERT_TRUE(broker.ok()) << broker.status();
-  for (const char* topic : {kafka::kArticlesTopic, kafka::kEventsTopic, kafka::kArticlesDlqTopic}) {
-    ASSERT_TRUE((*broker)->CreateTopic({topic, 2, 1}).ok());
-  }
-  kafka::ClientConfig client{.brokers = (*broker)->bootstrap_servers()};
+  auto broker = StartBrokerWithTopics();
+  ASSERT_NE(broker, nullptr);
+  kafka::ClientConfig client{.brokers = broker->bootstrap_servers()};
 
   auto producer = kafka::Producer::Create({.client = client});
   ASSERT_TRUE(producer.ok()) << producer.status();
@@ -197,12 +208,9 @@ TEST(Extractor, CodesArticlesAndDeadLettersJunk) {
 // The metrics dyad-extractor serves: the Extractor in-process with a registry on 127.0.0.1:0,
 // scraped over a socket while it runs.
 TEST(Extractor, MetricsMoveWithTheWork) {
-  auto broker = kafka::EmbeddedBroker::Start(1);
-  ASSERT_TRUE(broker.ok()) << broker.status();
-  for (const char* topic : {kafka::kArticlesTopic, kafka::kEventsTopic, kafka::kArticlesDlqTopic}) {
-    ASSERT_TRUE((*broker)->CreateTopic({topic, 2, 1}).ok());
-  }
-  kafka::ClientConfig client{.brokers = (*broker)->bootstrap_servers()};
+  auto broker = StartBrokerWithTopics();
+  ASSERT_NE(broker, nullptr);
+  kafka::ClientConfig client{.brokers = broker->bootstrap_servers()};
   auto producer = kafka::Producer::Create({.client = client});
   ASSERT_TRUE(producer.ok()) << producer.status();
   auto article = SeedArticle();
